@@ -1,0 +1,155 @@
+"""The topology: components and their dependencies, indexed for fast traversal.
+
+Nodes are numbered 0..n-1 in load order. An edge `A -> B` with relation
+`depends_on` means A depends on B, so a failure of B impacts A (DESIGN.md 3.1).
+For undirected graphs (network links) dependency runs both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy.sparse import csr_array
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One topology node as shown to an operator."""
+
+    id: str
+    name: str
+    kind: str
+    tier: str
+    attrs: Mapping[str, Any]
+
+
+@dataclass(eq=False)
+class Topology:
+    """An indexed, immutable dependency graph.
+
+    `dependencies[i]` are the nodes i depends on (i's out-edges for directed
+    graphs), `dependents[i]` the nodes that depend on i. Both are tuples of
+    node indices, de-duplicated and without self-loops.
+    """
+
+    ids: list[str]
+    attrs: list[dict[str, Any]]
+    dependencies: list[tuple[int, ...]]
+    dependents: list[tuple[int, ...]]
+    directed: bool = True
+    source: str = ""
+    index: dict[str, int] = field(init=False)
+    name_index: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = {node_id: i for i, node_id in enumerate(self.ids)}
+        names: dict[str, int] = {}
+        for i, attrs in enumerate(self.attrs):
+            name = attrs.get("name")
+            if isinstance(name, str) and name and name not in self.index:
+                names.setdefault(name, i)
+        self.name_index = names
+
+    @classmethod
+    def from_edges(
+        cls,
+        ids: Iterable[str],
+        edges: Iterable[tuple[str, str]],
+        *,
+        attrs: Mapping[str, Mapping[str, Any]] | None = None,
+        directed: bool = True,
+        source: str = "",
+    ) -> Topology:
+        """Build from node ids and (dependent, dependency) pairs.
+
+        Nodes named only by edges are added after the listed ones, in edge order.
+        """
+        order: dict[str, int] = {}
+        for node_id in ids:
+            order.setdefault(str(node_id), len(order))
+        pairs: list[tuple[int, int]] = []
+        for a, b in edges:
+            ia = order.setdefault(str(a), len(order))
+            ib = order.setdefault(str(b), len(order))
+            if ia != ib:
+                pairs.append((ia, ib))
+        n = len(order)
+        deps: list[set[int]] = [set() for _ in range(n)]
+        rdeps: list[set[int]] = [set() for _ in range(n)]
+        for ia, ib in pairs:
+            deps[ia].add(ib)
+            rdeps[ib].add(ia)
+            if not directed:
+                deps[ib].add(ia)
+                rdeps[ia].add(ib)
+        node_attrs = attrs or {}
+        id_list = list(order)
+        return cls(
+            ids=id_list,
+            attrs=[dict(node_attrs.get(node_id, {})) for node_id in id_list],
+            dependencies=[tuple(sorted(s)) for s in deps],
+            dependents=[tuple(sorted(s)) for s in rdeps],
+            directed=directed,
+            source=source,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def edge_count(self) -> int:
+        total = sum(len(d) for d in self.dependencies)
+        return total if self.directed else total // 2
+
+    def resolve(self, value: str) -> int | None:
+        """The node a label value names: by id (as text) first, then by `name`."""
+        i = self.index.get(value)
+        if i is None:
+            i = self.name_index.get(value)
+        return i
+
+    def component(self, i: int) -> Component:
+        attrs = self.attrs[i]
+        return Component(
+            id=self.ids[i],
+            name=str(attrs.get("name", self.ids[i])),
+            kind=str(attrs.get("kind", "")),
+            tier=str(attrs.get("tier", "")),
+            attrs=attrs,
+        )
+
+    def neighbours(self, i: int) -> set[int]:
+        """Nodes adjacent to i in either direction."""
+        return set(self.dependencies[i]).union(self.dependents[i])
+
+    @cached_property
+    def dependents_csr(self) -> csr_array:
+        """Adjacency i -> dependents of i as float64 CSR, built once (DESIGN.md 7)."""
+        import numpy as np
+        from scipy.sparse import csr_array
+
+        n = len(self.ids)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in self.dependents], out=indptr[1:])
+        indices = np.fromiter(
+            (j for d in self.dependents for j in d), dtype=np.int32, count=int(indptr[-1])
+        )
+        data = np.ones(len(indices), dtype=np.float64)
+        return csr_array((data, indices, indptr), shape=(n, n))
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A networkx view (reference implementation for tests, export for tools)."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for node_id, attrs in zip(self.ids, self.attrs, strict=True):
+            graph.add_node(node_id, **attrs)
+        for i, deps in enumerate(self.dependencies):
+            for j in deps:
+                graph.add_edge(self.ids[i], self.ids[j])
+        return graph
