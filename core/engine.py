@@ -1,0 +1,411 @@
+"""The correlation engine: applies alert events to state and emits deltas.
+
+Event-time driven and deterministic: the clock is the latest event time seen
+(never the wall clock), so the same input in the same order gives the same
+alerts, domains, ids and ranking, in the console and in `watchfloor analyze`.
+
+Alert semantics (DESIGN.md 3.2):
+- identity is the fingerprint; a repeat of a firing alert updates it;
+- an observation older than the last one applied to the same fingerprint is
+  stale (it arrived late and out of order) and is counted, not applied;
+- a resolve of an unknown fingerprint is recorded as a resolved alert;
+- a firing alert that carries an `endsAt` in the future (Alertmanager API v2
+  semantics) resolves by itself when the clock passes it without a refresh.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from core.graph.blast import blast_radius
+from core.graph.domains import DomainChanges, DomainRecord, FailureDomains
+from core.graph.ranking import Evidence, RankedCause, rank_root_causes
+from core.graph.topology import Topology
+from core.ingest.mapping import DEFAULT_COMPONENT_LABELS, ComponentMapper
+from core.model import AlertEvent, Rejected, Severity, Status
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Tunable correlation behaviour (defaults are what DESIGN.md describes)."""
+
+    component_labels: tuple[str, ...] = DEFAULT_COMPONENT_LABELS
+    bridging: bool = True
+    bridge_fraction: float = 0.5
+    bridge_min: int = 2
+    root_cause_limit: int = 5
+    keep_rejected: int = 100_000
+
+
+@dataclass(slots=True)
+class AlertState:
+    """The engine's record of one alert (one fingerprint)."""
+
+    fingerprint: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    severity: Severity
+    status: Status
+    starts_at: float
+    ends_at: float | None
+    first_seen: float
+    last_event_time: float
+    component: int | None
+    generator_url: str
+    origin: str
+    repeats: int = 0
+    episodes: int = 1
+
+    @property
+    def alertname(self) -> str:
+        return self.labels.get("alertname", "")
+
+    @property
+    def firing(self) -> bool:
+        return self.status is Status.FIRING
+
+
+@dataclass(frozen=True, slots=True)
+class RootCause:
+    """A ranked root-cause candidate as reported (DESIGN.md 3.4)."""
+
+    component: str
+    score: float
+    alerting: bool
+    explains: int = 0
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DomainView:
+    """A failure domain as views and reports show it."""
+
+    id: str
+    severity: Severity
+    first_seen: float
+    opened_at: float
+    members: tuple[str, ...]
+    root_causes: tuple[RootCause, ...]
+    impacted: tuple[str, ...]
+    alerts: tuple[str, ...]
+    impacted_hops: tuple[int, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+@dataclass(slots=True)
+class EngineDelta:
+    """What one `apply` changed, for the console bridge and history sinks."""
+
+    alerts_added: list[str] = field(default_factory=list)
+    alerts_updated: list[str] = field(default_factory=list)
+    alerts_resolved: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    domains_opened: list[str] = field(default_factory=list)
+    domains_changed: list[str] = field(default_factory=list)
+    domains_closed: list[str] = field(default_factory=list)
+    merged_into: dict[str, str] = field(default_factory=dict)
+    stale: int = 0
+    clock: float | None = None
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.alerts_added
+            or self.alerts_updated
+            or self.alerts_resolved
+            or self.rejected
+            or self.domains_opened
+            or self.domains_changed
+            or self.domains_closed
+            or self.stale
+        )
+
+
+class Engine:
+    """Owns the correlation state for one topology."""
+
+    def __init__(self, topology: Topology, config: EngineConfig | None = None) -> None:
+        self.topology = topology
+        self.config = config or EngineConfig()
+        self._mapper = ComponentMapper(topology, self.config.component_labels)
+        self._domains = FailureDomains(
+            topology,
+            bridging=self.config.bridging,
+            bridge_fraction=self.config.bridge_fraction,
+            bridge_min=self.config.bridge_min,
+        )
+        self.alerts: dict[str, AlertState] = {}
+        self.rejected: list[Rejected] = []
+        self.rejected_total = 0
+        self.stale_total = 0
+        self.events_total = 0
+        self.clock: float | None = None
+        self._firing: dict[int, set[str]] = {}  # component -> firing fingerprints
+        self._episodes: dict[int, int] = {}  # component -> times it started alerting
+        self._unmapped_firing: set[str] = set()
+        self._expiry: list[tuple[float, str]] = []
+        self._views: dict[str, DomainView] = {}
+        self._delta = EngineDelta()
+
+    # -- applying events ---------------------------------------------------
+
+    def apply(self, batch: Iterable[AlertEvent | Rejected]) -> EngineDelta:
+        """Apply a batch of events in order; return what changed."""
+        for item in batch:
+            if isinstance(item, AlertEvent):
+                self._apply_event(item)
+            else:
+                self._reject(item)
+        return self._take_delta()
+
+    def advance_to(self, time: float) -> EngineDelta:
+        """Move the clock forward (expiring alerts whose endsAt has passed)."""
+        if self.clock is None or time > self.clock:
+            self.clock = time
+        self._expire(self.clock)
+        return self._take_delta()
+
+    def _reject(self, item: Rejected) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < self.config.keep_rejected:
+            self.rejected.append(item)
+        self._delta.rejected.append(item)
+
+    def _apply_event(self, event: AlertEvent) -> None:
+        self.events_total += 1
+        time = event.event_time
+        if self.clock is None or time > self.clock:
+            self.clock = time
+        if self._expiry and self._expiry[0][0] <= self.clock:
+            self._expire(self.clock)
+        state = self.alerts.get(event.fingerprint)
+        delta = self._delta
+        if state is None:
+            state = AlertState(
+                fingerprint=event.fingerprint,
+                labels=event.labels,
+                annotations=event.annotations,
+                severity=event.severity,
+                status=event.status,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                first_seen=time,
+                last_event_time=time,
+                component=self._mapper.map(event.labels),
+                generator_url=event.generator_url,
+                origin=event.origin,
+            )
+            self.alerts[event.fingerprint] = state
+            delta.alerts_added.append(event.fingerprint)
+            if state.status is Status.FIRING:
+                self._start_firing(state)
+            return
+        if time < state.last_event_time:
+            self.stale_total += 1
+            delta.stale += 1
+            return
+        state.last_event_time = time
+        state.annotations = event.annotations
+        state.generator_url = event.generator_url or state.generator_url
+        state.origin = event.origin
+        if event.status is Status.FIRING:
+            if state.status is Status.FIRING:
+                state.repeats += 1
+                if event.starts_at < state.starts_at:
+                    state.starts_at = event.starts_at
+                state.ends_at = event.ends_at
+                if event.ends_at is not None:
+                    heapq.heappush(self._expiry, (event.ends_at, state.fingerprint))
+                if event.severity != state.severity:
+                    state.severity = event.severity
+                    self._touch_component(state.component)
+                delta.alerts_updated.append(state.fingerprint)
+            else:
+                state.status = Status.FIRING
+                state.severity = event.severity
+                state.starts_at = event.starts_at
+                state.ends_at = event.ends_at
+                state.episodes += 1
+                delta.alerts_updated.append(state.fingerprint)
+                self._start_firing(state)
+        elif state.status is Status.FIRING:
+            self._stop_firing(state, event.ends_at if event.ends_at is not None else time)
+        else:
+            if event.ends_at is not None:
+                state.ends_at = event.ends_at
+            delta.alerts_updated.append(state.fingerprint)
+
+    def _start_firing(self, state: AlertState) -> None:
+        if state.ends_at is not None:
+            heapq.heappush(self._expiry, (state.ends_at, state.fingerprint))
+        node = state.component
+        if node is None:
+            self._unmapped_firing.add(state.fingerprint)
+            return
+        firing = self._firing.get(node)
+        if firing is None:
+            self._firing[node] = {state.fingerprint}
+            self._episodes[node] = self._episodes.get(node, 0) + 1
+            self._domains.activate(node, state.last_event_time)
+        else:
+            firing.add(state.fingerprint)
+            self._touch_component(node)
+
+    def _stop_firing(self, state: AlertState, ended: float) -> None:
+        state.status = Status.RESOLVED
+        state.ends_at = ended
+        self._delta.alerts_resolved.append(state.fingerprint)
+        node = state.component
+        if node is None:
+            self._unmapped_firing.discard(state.fingerprint)
+            return
+        firing = self._firing[node]
+        firing.discard(state.fingerprint)
+        if firing:
+            self._touch_component(node)
+        else:
+            del self._firing[node]
+            self._domains.deactivate(node, ended)
+
+    def _expire(self, now: float) -> None:
+        heap = self._expiry
+        while heap and heap[0][0] <= now:
+            ends_at, fingerprint = heapq.heappop(heap)
+            state = self.alerts.get(fingerprint)
+            if state is not None and state.firing and state.ends_at == ends_at:
+                state.last_event_time = max(state.last_event_time, ends_at)
+                self._stop_firing(state, ends_at)
+
+    def _touch_component(self, node: int | None) -> None:
+        if node is None:
+            return
+        record = self._domains.domain_of(node)
+        if record is not None:
+            self._domains.changes.changed.add(record.id)
+
+    def _take_delta(self) -> EngineDelta:
+        delta = self._delta
+        changes: DomainChanges = self._domains.changes
+        closed = set(changes.closed)
+        delta.domains_opened = [d for d in changes.opened if d not in closed]
+        opened = set(delta.domains_opened)
+        delta.domains_changed = sorted(
+            (d for d in changes.changed if d not in opened and d not in closed),
+            key=_domain_order,
+        )
+        delta.domains_closed = [d for d in changes.closed if d not in set(changes.opened)]
+        delta.merged_into = dict(changes.merged_into)
+        for domain_id in changes.changed | closed:
+            self._views.pop(domain_id, None)
+        changes.clear()
+        delta.clock = self.clock
+        self._delta = EngineDelta()
+        return delta
+
+    # -- queries -----------------------------------------------------------
+
+    @property
+    def active_alerts(self) -> list[AlertState]:
+        return [a for a in self.alerts.values() if a.firing]
+
+    @property
+    def unmapped_firing(self) -> list[str]:
+        """Fingerprints of firing alerts whose labels name no topology component."""
+        return sorted(self._unmapped_firing)
+
+    def firing_on(self, node: int) -> frozenset[str]:
+        return frozenset(self._firing.get(node, ()))
+
+    def is_alerting(self, node: int) -> bool:
+        return node in self._firing
+
+    def domain_ids(self) -> list[str]:
+        return [r.id for r in self._domains.records()]
+
+    def domains(self) -> list[DomainView]:
+        """Open failure domains, worst first: severity, then size, then age."""
+        views = [self._view(record) for record in self._domains.records()]
+        views.sort(key=lambda v: (-v.severity, -v.size, v.first_seen, _domain_order(v.id)))
+        return views
+
+    def domain(self, domain_id: str) -> DomainView | None:
+        for record in self._domains.records():
+            if record.id == domain_id:
+                return self._view(record)
+        return None
+
+    def domain_of(self, node: int) -> str | None:
+        record = self._domains.domain_of(node)
+        return record.id if record is not None else None
+
+    def rank(self, members: Sequence[int]) -> list[RankedCause]:
+        """Root-cause candidates for a set of alerting components."""
+        evidence = {m: self._evidence(m) for m in members}
+        return rank_root_causes(
+            self.topology,
+            members,
+            evidence,
+            self.is_alerting,
+            self._reach,
+            limit=self.config.root_cause_limit,
+        )
+
+    def _reach(self, node: int) -> list[int]:
+        return blast_radius(self.topology, (node,)).nodes.tolist()
+
+    def _evidence(self, node: int) -> Evidence:
+        firing = [self.alerts[fp] for fp in self._firing[node]]
+        return Evidence(
+            first_start=min(a.starts_at for a in firing),
+            severity=max(a.severity for a in firing),
+            episodes=self._episodes.get(node, 1),
+        )
+
+    def _view(self, record: DomainRecord) -> DomainView:
+        view = self._views.get(record.id)
+        if view is not None:
+            return view
+        topo = self.topology
+        nodes = self._domains.members(record)
+        evidence = {m: self._evidence(m) for m in nodes}
+        ranked = rank_root_causes(
+            topo, nodes, evidence, self.is_alerting, self._reach, limit=self.config.root_cause_limit
+        )
+        nodes.sort(key=lambda m: (evidence[m].first_start, topo.ids[m]))
+        alerts = sorted(
+            (self.alerts[fp] for m in nodes for fp in self._firing[m]),
+            key=lambda a: (a.starts_at, a.fingerprint),
+        )
+        sources = list(nodes)
+        sources.extend(c.node for c in ranked[:1] if not c.alerting)
+        radius = blast_radius(topo, sources)
+        impacted = [
+            (node, hops)
+            for node, hops in zip(radius.nodes.tolist(), radius.hops.tolist(), strict=True)
+            if node not in self._firing
+        ]
+        view = DomainView(
+            id=record.id,
+            severity=max(evidence[m].severity for m in nodes),
+            first_seen=min(evidence[m].first_start for m in nodes),
+            opened_at=record.opened_at,
+            members=tuple(topo.ids[m] for m in nodes),
+            root_causes=tuple(
+                RootCause(topo.ids[c.node], c.score, c.alerting, c.explains, c.reasons)
+                for c in ranked
+            ),
+            impacted=tuple(topo.ids[n] for n, _ in impacted),
+            impacted_hops=tuple(h for _, h in impacted),
+            alerts=tuple(a.fingerprint for a in alerts),
+        )
+        self._views[record.id] = view
+        return view
+
+
+def _domain_order(domain_id: str) -> tuple[int, str]:
+    digits = domain_id.lstrip("D")
+    return (int(digits), domain_id) if digits.isdigit() else (0, domain_id)

@@ -1,0 +1,198 @@
+"""Root-cause ranking within one failure domain.
+
+Weighs the evidence an experienced operator uses, each as a number in [0, 1]:
+
+- coverage: how much of the domain the candidate's blast radius explains
+  (a failed database explains every service above it);
+- upstream: the candidate depends on no other alerting member (nothing
+  alerting below it could explain *it*);
+- timing: causes fire first, but scrape and evaluation intervals make
+  symptoms race their cause, and a warning that has been firing for an hour
+  before everything else went red is a pre-existing condition, not the
+  trigger; so the score is flat near the domain's onset and decays later
+  (quickly) or much earlier (slowly);
+- severity of the candidate's own alerts;
+- steadiness: a component that flaps all the time is a poorer suspect.
+
+A *silent* candidate (a dependency of several members with no alert of its
+own) has no timing or severity of its own: it must have failed no later than
+its dependents, and it is credited with the severity of the symptoms it
+explains, discounted for the lack of a direct signal.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from core.graph.topology import Topology
+from core.model import Severity
+
+# Weights tuned on the scenario suite (core/scenarios.py, benchmarks/bench_accuracy.py).
+W_COVERAGE = 0.40
+W_UPSTREAM = 0.20
+W_TIMING = 0.20
+W_SEVERITY = 0.10
+W_EVIDENCE = 0.10
+FLAP_PENALTY = 0.10
+SILENT_EVIDENCE = 0.0
+SILENT_SEVERITY_FACTOR = 0.6
+
+ONSET_GRACE_S = 60.0  # alerts within this of the onset count as "at the onset"
+LATE_DECAY_S = 180.0  # how fast the score falls for candidates firing after the onset
+EARLY_FLAT_S = 900.0  # up to this much before the onset is still "first"
+EARLY_DECAY_S = 1800.0
+FLAPPY_EPISODES = 3  # episodes after which a component counts as flapping
+
+MAX_CANDIDATES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the engine knows about one alerting component."""
+
+    first_start: float
+    severity: Severity
+    episodes: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCause:
+    """A root-cause candidate with its score and the reasons, in words."""
+
+    node: int
+    score: float
+    alerting: bool
+    explains: int
+    reasons: tuple[str, ...]
+
+
+BlastFn = Callable[[int], Iterable[int]]
+
+
+def silent_candidates(
+    topology: Topology, members: Collection[int], is_alerting: Callable[[int], bool]
+) -> list[int]:
+    """Silent components that at least two alerting members depend on directly."""
+    counts: dict[int, int] = {}
+    for m in members:
+        for dep in topology.dependencies[m]:
+            if not is_alerting(dep):
+                counts[dep] = counts.get(dep, 0) + 1
+    return sorted(node for node, count in counts.items() if count >= 2)
+
+
+def rank_root_causes(
+    topology: Topology,
+    members: Collection[int],
+    evidence: Mapping[int, Evidence],
+    is_alerting: Callable[[int], bool],
+    reach: BlastFn,
+    *,
+    limit: int = 5,
+) -> list[RankedCause]:
+    """Rank the domain's root-cause candidates, best first, scores in [0, 1].
+
+    `reach(node)` returns the node's blast radius (itself included).
+    """
+    member_set = set(members)
+    if not member_set:
+        return []
+    onset = _onset([evidence[m].first_start for m in member_set])
+    silent = silent_candidates(topology, member_set, is_alerting)
+    candidates = _shortlist(topology, member_set, evidence, is_alerting) + silent
+    total = len(member_set)
+    ranked: list[tuple[float, float, str, RankedCause]] = []
+    for node in candidates:
+        alerting = node in member_set
+        explained = len(member_set.intersection(reach(node)))
+        coverage = explained / total
+        below = [d for d in topology.dependencies[node] if d in member_set]
+        upstream = 0.0 if below else 1.0
+        reasons = [f"explains {explained} of {total} alerting components"]
+        if below:
+            reasons.append(f"depends on alerting {topology.ids[below[0]]}")
+        if alerting:
+            ev = evidence[node]
+            timing = _timing(ev.first_start - onset)
+            severity = ev.severity / Severity.CRITICAL
+            evidence_score = 1.0
+            flap = FLAP_PENALTY if ev.episodes >= FLAPPY_EPISODES else 0.0
+            start = ev.first_start
+            lead = onset - ev.first_start
+            if lead >= -ONSET_GRACE_S:
+                reasons.append("fired at the onset" if lead < ONSET_GRACE_S else "fired first")
+            else:
+                reasons.append(f"fired {int(-lead)} s after the onset")
+            if flap:
+                reasons.append(f"flapping ({ev.episodes} episodes)")
+        else:
+            explained_sev = max(
+                (evidence[n].severity for n in member_set if n in topology.dependents[node]),
+                default=Severity.WARNING,
+            )
+            timing = 1.0
+            severity = SILENT_SEVERITY_FACTOR * explained_sev / Severity.CRITICAL
+            evidence_score = SILENT_EVIDENCE
+            flap = 0.0
+            start = -math.inf
+            reasons.append("silent: no alert of its own")
+        score = (
+            W_COVERAGE * coverage
+            + W_UPSTREAM * upstream
+            + W_TIMING * timing
+            + W_SEVERITY * severity
+            + W_EVIDENCE * evidence_score
+            - flap
+        )
+        score = round(min(1.0, max(0.0, score)), 4)
+        cause = RankedCause(node, score, alerting, explained, tuple(reasons))
+        ranked.append((-score, start, topology.ids[node], cause))
+    ranked.sort(key=lambda item: item[:3])
+    return [item[3] for item in ranked[:limit]]
+
+
+def _onset(starts: list[float]) -> float:
+    """When the domain went red: the earliest start that is not an outlier.
+
+    Starts long before the median (pre-existing warnings) do not define it.
+    """
+    median = statistics.median(starts)
+    near = [s for s in starts if median - s <= EARLY_FLAT_S]
+    return min(near) if near else median
+
+
+def _timing(delta: float) -> float:
+    """Score of firing `delta` seconds after the onset (negative: before)."""
+    if delta > ONSET_GRACE_S:
+        return math.exp(-(delta - ONSET_GRACE_S) / LATE_DECAY_S)
+    if delta < -EARLY_FLAT_S:
+        return math.exp(-(-delta - EARLY_FLAT_S) / EARLY_DECAY_S)
+    return 1.0
+
+
+def _shortlist(
+    topology: Topology,
+    members: set[int],
+    evidence: Mapping[int, Evidence],
+    is_alerting: Callable[[int], bool],
+) -> list[int]:
+    """Alerting members worth a blast-radius computation.
+
+    Small domains: all of them. Large ones: the upstream members (nothing
+    alerting below them), then the earliest and the most severe.
+    """
+    ordered = sorted(members, key=lambda m: (evidence[m].first_start, topology.ids[m]))
+    if len(ordered) <= MAX_CANDIDATES:
+        return ordered
+    upstream = [m for m in ordered if not any(d in members for d in topology.dependencies[m])]
+    severe = sorted(ordered, key=lambda m: (-evidence[m].severity, evidence[m].first_start))
+    picked: dict[int, None] = {}
+    for group in (upstream, ordered[:16], severe[:16]):
+        for m in group:
+            if len(picked) >= MAX_CANDIDATES:
+                break
+            picked[m] = None
+    return list(picked)
