@@ -77,9 +77,7 @@ def test_domains_equal_reference_after_any_sequence(
         else:
             domains.deactivate(node, float(step))
             alerting.discard(node)
-        assert tracked_domains(domains) == reference_domains(
-            topology, alerting, bridging=bridging
-        )
+        assert tracked_domains(domains) == reference_domains(topology, alerting, bridging=bridging)
         ids = [r.id for r in domains.records()]
         assert len(ids) == len(set(ids))
         for record in domains.records():
