@@ -290,14 +290,11 @@ class Engine:
     def _take_delta(self) -> EngineDelta:
         delta = self._delta
         changes: DomainChanges = self._domains.changes
-        closed = set(changes.closed)
+        opened, closed = set(changes.opened), set(changes.closed)
+        # A domain opened and closed within one batch never reaches a view.
         delta.domains_opened = [d for d in changes.opened if d not in closed]
-        opened = set(delta.domains_opened)
-        delta.domains_changed = sorted(
-            (d for d in changes.changed if d not in opened and d not in closed),
-            key=_domain_order,
-        )
-        delta.domains_closed = [d for d in changes.closed if d not in set(changes.opened)]
+        delta.domains_closed = [d for d in changes.closed if d not in opened]
+        delta.domains_changed = sorted(changes.changed - opened - closed, key=_domain_order)
         delta.merged_into = dict(changes.merged_into)
         for domain_id in changes.changed | closed:
             self._views.pop(domain_id, None)

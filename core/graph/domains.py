@@ -77,8 +77,6 @@ class FailureDomains:
         n = len(topology)
         self.topology = topology
         self.bridging = bridging
-        self._bridge_fraction = bridge_fraction
-        self._bridge_min = bridge_min
         self._id_prefix = id_prefix
         self._parent = list(range(n))
         self._size = [1] * n
@@ -90,6 +88,15 @@ class FailureDomains:
         # For each component, its currently alerting dependents (bridge evidence).
         self._alerting_dependents: dict[int, set[int]] = {}
         self._records: dict[int, DomainRecord] = {}  # set root -> record
+        self._neighbours = [
+            deps if deps == rdeps else deps + tuple(sorted(set(rdeps).difference(deps)))
+            for deps, rdeps in zip(topology.dependencies, topology.dependents, strict=True)
+        ]
+        # Silent-bridge threshold per component; a bridge needs at least 2 (bridge_min).
+        self._thresholds = [
+            max(bridge_min, math.ceil(bridge_fraction * len(rdeps)))
+            for rdeps in topology.dependents
+        ]
         self._seq = 0
         self.changes = DomainChanges()
 
@@ -125,7 +132,7 @@ class FailureDomains:
         alerting = self._alerting_dependents.get(node)
         if not alerting:
             return False
-        return len(alerting) >= self._bridge_threshold(node)
+        return len(alerting) >= self._thresholds[node]
 
     def alerting_dependents(self, node: int) -> frozenset[int]:
         return frozenset(self._alerting_dependents.get(node, ()))
@@ -134,35 +141,37 @@ class FailureDomains:
 
     def activate(self, node: int, time: float) -> None:
         """A component got its first firing alert."""
-        if self._alerting[node]:
+        alerting_flags = self._alerting
+        if alerting_flags[node]:
             return
-        topo = self.topology
-        self._alerting[node] = 1
+        alerting_flags[node] = 1
         self._parent[node] = node
         self._size[node] = 1
         self._ring[node] = node
         self._activations += 1
         self._since[node] = self._activations
-        for other in topo.dependencies[node]:
-            if self._alerting[other]:
-                self._union(node, other)
-        for other in topo.dependents[node]:
-            if self._alerting[other]:
+        for other in self._neighbours[node]:
+            if alerting_flags[other]:
                 self._union(node, other)
         if self.bridging:
-            for dep in topo.dependencies[node]:
-                alerting = self._alerting_dependents.setdefault(dep, set())
-                alerting.add(node)
-                if self._alerting[dep]:
+            dependents_of = self._alerting_dependents
+            thresholds = self._thresholds
+            for dep in self.topology.dependencies[node]:
+                alerting = dependents_of.get(dep)
+                if alerting is None:
+                    dependents_of[dep] = {node}
                     continue
-                threshold = self._bridge_threshold(dep)
-                if len(alerting) > threshold:
+                alerting.add(node)
+                if alerting_flags[dep]:
+                    continue
+                count, threshold = len(alerting), thresholds[dep]
+                if count > threshold:
                     # Already bridging: the others are in one set, join any one.
                     for other in alerting:
                         if other != node:
                             self._union(node, other)
                             break
-                elif len(alerting) == threshold:
+                elif count == threshold:
                     # The bridge just became active: tie all its dependents.
                     for other in alerting:
                         if other != node:
@@ -217,10 +226,6 @@ class FailureDomains:
                 self._open(part_root, time)
 
     # -- internals ---------------------------------------------------------
-
-    def _bridge_threshold(self, node: int) -> int:
-        fan_in = len(self.topology.dependents[node])
-        return max(self._bridge_min, math.ceil(self._bridge_fraction * fan_in))
 
     def _partition(self, nodes: list[int]) -> list[list[int]]:
         """Connected parts of `nodes` under adjacency and active silent bridges."""

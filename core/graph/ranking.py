@@ -31,14 +31,15 @@ from core.graph.topology import Topology
 from core.model import Severity
 
 # Weights tuned on the scenario suite (core/scenarios.py, benchmarks/bench_accuracy.py).
-W_COVERAGE = 0.40
-W_UPSTREAM = 0.20
-W_TIMING = 0.20
-W_SEVERITY = 0.10
-W_EVIDENCE = 0.10
+W_COVERAGE = 0.2
+W_SPECIFICITY = 0.1
+W_UPSTREAM = 0.25
+W_TIMING = 0.15
+W_SEVERITY = 0.2
+W_EVIDENCE = 0.05
 FLAP_PENALTY = 0.10
 SILENT_EVIDENCE = 0.0
-SILENT_SEVERITY_FACTOR = 0.6
+SILENT_SEVERITY_FACTOR = 1.0
 
 ONSET_GRACE_S = 60.0  # alerts within this of the onset count as "at the onset"
 LATE_DECAY_S = 180.0  # how fast the score falls for candidates firing after the onset
@@ -100,37 +101,47 @@ def rank_root_causes(
     member_set = set(members)
     if not member_set:
         return []
-    onset = _onset([evidence[m].first_start for m in member_set])
+    domain_onset = _onset([evidence[m].first_start for m in member_set])
     silent = silent_candidates(topology, member_set, is_alerting)
     candidates = _shortlist(topology, member_set, evidence, is_alerting) + silent
     total = len(member_set)
     ranked: list[tuple[float, float, str, RankedCause]] = []
     for node in candidates:
         alerting = node in member_set
-        explained = len(member_set.intersection(reach(node)))
+        explained_set = member_set.intersection(reach(node))
+        explained = len(explained_set)
         coverage = explained / total
+        dependents = topology.dependents[node]
+        alerting_above = sum(1 for d in dependents if d in member_set)
+        specificity = alerting_above / len(dependents) if dependents else 1.0
         below = [d for d in topology.dependencies[node] if d in member_set]
         upstream = 0.0 if below else 1.0
         reasons = [f"explains {explained} of {total} alerting components"]
+        if dependents:
+            reasons.append(f"{alerting_above} of {len(dependents)} direct dependents alerting")
         if below:
             reasons.append(f"depends on alerting {topology.ids[below[0]]}")
         if alerting:
             ev = evidence[node]
-            timing = _timing(ev.first_start - onset)
+            others = [evidence[m].first_start for m in explained_set if m != node]
+            onset = min(others) if others else domain_onset
+            lead = onset - ev.first_start
+            timing = _timing(-lead)
             severity = ev.severity / Severity.CRITICAL
             evidence_score = 1.0
             flap = FLAP_PENALTY if ev.episodes >= FLAPPY_EPISODES else 0.0
             start = ev.first_start
-            lead = onset - ev.first_start
-            if lead >= -ONSET_GRACE_S:
-                reasons.append("fired at the onset" if lead < ONSET_GRACE_S else "fired first")
+            if lead >= ONSET_GRACE_S:
+                reasons.append(f"fired {int(lead)} s before what it explains")
+            elif lead >= -ONSET_GRACE_S:
+                reasons.append("fired with what it explains")
             else:
-                reasons.append(f"fired {int(-lead)} s after the onset")
+                reasons.append(f"fired {int(-lead)} s after what it explains")
             if flap:
                 reasons.append(f"flapping ({ev.episodes} episodes)")
         else:
             explained_sev = max(
-                (evidence[n].severity for n in member_set if n in topology.dependents[node]),
+                (evidence[n].severity for n in member_set if n in dependents),
                 default=Severity.WARNING,
             )
             timing = 1.0
@@ -141,6 +152,7 @@ def rank_root_causes(
             reasons.append("silent: no alert of its own")
         score = (
             W_COVERAGE * coverage
+            + W_SPECIFICITY * specificity
             + W_UPSTREAM * upstream
             + W_TIMING * timing
             + W_SEVERITY * severity
