@@ -34,8 +34,12 @@ class EngineConfig:
     component_labels: tuple[str, ...] = DEFAULT_COMPONENT_LABELS
     bridging: bool = True
     bridge_fraction: float = 0.5
+    conduit_fraction: float = 0.34
     bridge_min: int = 2
     root_cause_limit: int = 5
+    # Alerts below this severity are kept and shown but do not make their
+    # component part of a failure domain (info-level chatter does not page).
+    domain_min_severity: Severity = Severity.INFO
     keep_rejected: int = 100_000
 
 
@@ -136,6 +140,7 @@ class Engine:
             topology,
             bridging=self.config.bridging,
             bridge_fraction=self.config.bridge_fraction,
+            conduit_fraction=self.config.conduit_fraction,
             bridge_min=self.config.bridge_min,
         )
         self.alerts: dict[str, AlertState] = {}
@@ -147,6 +152,8 @@ class Engine:
         self._firing: dict[int, set[str]] = {}  # component -> firing fingerprints
         self._episodes: dict[int, int] = {}  # component -> times it started alerting
         self._unmapped_firing: set[str] = set()
+        # Firing alerts below domain_min_severity: shown, but they form no domain.
+        self._minor_firing: dict[int, set[str]] = {}
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
         self._delta = EngineDelta()
@@ -221,8 +228,7 @@ class Engine:
                 if event.ends_at is not None:
                     heapq.heappush(self._expiry, (event.ends_at, state.fingerprint))
                 if event.severity != state.severity:
-                    state.severity = event.severity
-                    self._touch_component(state.component)
+                    self._regrade(state, event.severity, time)
                 delta.alerts_updated.append(state.fingerprint)
             else:
                 state.status = Status.FIRING
@@ -242,9 +248,37 @@ class Engine:
     def _start_firing(self, state: AlertState) -> None:
         if state.ends_at is not None:
             heapq.heappush(self._expiry, (state.ends_at, state.fingerprint))
-        node = state.component
-        if node is None:
+        if state.component is None:
             self._unmapped_firing.add(state.fingerprint)
+        else:
+            self._join(state, state.component)
+
+    def _stop_firing(self, state: AlertState, ended: float) -> None:
+        state.status = Status.RESOLVED
+        state.ends_at = ended
+        self._delta.alerts_resolved.append(state.fingerprint)
+        if state.component is None:
+            self._unmapped_firing.discard(state.fingerprint)
+        else:
+            self._leave(state, state.component, ended)
+
+    def _regrade(self, state: AlertState, severity: Severity, time: float) -> None:
+        """A firing alert changed severity; it may cross domain_min_severity."""
+        node = state.component
+        threshold = self.config.domain_min_severity
+        crosses = (state.severity >= threshold) != (severity >= threshold)
+        if node is not None and crosses:
+            self._leave(state, node, time)
+            state.severity = severity
+            self._join(state, node)
+        else:
+            state.severity = severity
+            self._touch_component(node)
+
+    def _join(self, state: AlertState, node: int) -> None:
+        """A firing alert starts to count on its component."""
+        if state.severity < self.config.domain_min_severity:
+            self._minor_firing.setdefault(node, set()).add(state.fingerprint)
             return
         firing = self._firing.get(node)
         if firing is None:
@@ -255,13 +289,13 @@ class Engine:
             firing.add(state.fingerprint)
             self._touch_component(node)
 
-    def _stop_firing(self, state: AlertState, ended: float) -> None:
-        state.status = Status.RESOLVED
-        state.ends_at = ended
-        self._delta.alerts_resolved.append(state.fingerprint)
-        node = state.component
-        if node is None:
-            self._unmapped_firing.discard(state.fingerprint)
+    def _leave(self, state: AlertState, node: int, time: float) -> None:
+        """A firing alert stops counting on its component (resolved or re-graded)."""
+        minor = self._minor_firing.get(node)
+        if minor is not None and state.fingerprint in minor:
+            minor.discard(state.fingerprint)
+            if not minor:
+                del self._minor_firing[node]
             return
         firing = self._firing[node]
         firing.discard(state.fingerprint)
@@ -269,7 +303,7 @@ class Engine:
             self._touch_component(node)
         else:
             del self._firing[node]
-            self._domains.deactivate(node, ended)
+            self._domains.deactivate(node, time)
 
     def _expire(self, now: float) -> None:
         heap = self._expiry

@@ -1,17 +1,21 @@
 """Failure domains: incremental Union-Find over alerting components.
 
 Two alerting components belong to the same failure domain when they are
-adjacent in the topology (in either direction), or when both depend on the
-same *silent* component (one with no firing alert) that enough of its
-dependents are alerting about: a common, unmonitored dependency is a classic
-root cause, and the operator wants its symptoms in one place.
+adjacent in the topology (in either direction), or when both are neighbours
+of the same *impaired silent* component: one with no firing alert of its own
+whose dependents are alerting about it. A common, unmonitored dependency is a
+classic root cause, and an unmonitored hop in the middle of a dependency
+chain must not cut an incident in two; the operator wants the symptoms in one
+place.
 
-A silent component `d` bridges its alerting dependents when at least
-`max(bridge_min, ceil(bridge_fraction * fan_in(d)))` of them are alerting. The
-fraction keeps a hub everything depends on (DNS, a core router) from welding
-two unrelated incidents together just because each touches one of its many
-dependents; when the hub really fails, most dependents alert and the bridge
-holds.
+A silent component `x` with fan-in `k` counts as impaired when at least
+`max(bridge_min, ceil(bridge_fraction * k))` of its dependents are alerting,
+or, when something `x` depends on is alerting too (`x` is then the conduit
+between them), at least `max(1, ceil(conduit_fraction * k))`. An
+impaired component ties together all its alerting neighbours. The fraction
+keeps a hub that everything depends on (DNS, a core router) from welding two
+unrelated incidents together just because each touches one of its many
+dependents; when the hub really fails, most dependents alert and it holds.
 
 Complexity: an arrival costs O(deg) to look at its neighbours plus
 near-constant amortised Union-Find work (union by size, path halving); each
@@ -70,6 +74,7 @@ class FailureDomains:
         topology: Topology,
         *,
         bridge_fraction: float = 0.5,
+        conduit_fraction: float = 0.34,
         bridge_min: int = 2,
         bridging: bool = True,
         id_prefix: str = "D",
@@ -85,18 +90,20 @@ class FailureDomains:
         # When each component started alerting (activation order): ties on split.
         self._since: dict[int, int] = {}
         self._activations = 0
-        # For each component, its currently alerting dependents (bridge evidence).
+        # For each component, its currently alerting dependents (bridge evidence),
+        # and how many of the components it depends on are alerting (directed only).
         self._alerting_dependents: dict[int, set[int]] = {}
+        self._alerting_below: dict[int, int] = {}
         self._records: dict[int, DomainRecord] = {}  # set root -> record
         self._neighbours = [
             deps if deps == rdeps else deps + tuple(sorted(set(rdeps).difference(deps)))
             for deps, rdeps in zip(topology.dependencies, topology.dependents, strict=True)
         ]
-        # Silent-bridge threshold per component; a bridge needs at least 2 (bridge_min).
-        self._thresholds = [
-            max(bridge_min, math.ceil(bridge_fraction * len(rdeps)))
-            for rdeps in topology.dependents
-        ]
+        # Impairment thresholds per component: alone (at least bridge_min alerting
+        # dependents) and as a conduit (an alerting dependency below it).
+        fan_in = [len(rdeps) for rdeps in topology.dependents]
+        self._thresholds = [max(bridge_min, math.ceil(bridge_fraction * k)) for k in fan_in]
+        self._conduit_thresholds = [max(1, math.ceil(conduit_fraction * k)) for k in fan_in]
         self._seq = 0
         self.changes = DomainChanges()
 
@@ -126,13 +133,20 @@ class FailureDomains:
         return list(self._iter_ring(record.root))
 
     def bridge_active(self, node: int) -> bool:
-        """Whether a silent component currently ties its alerting dependents together."""
+        """Whether a silent component is presumed impaired and ties its alerting neighbours."""
         if not self.bridging or self._alerting[node]:
             return False
         alerting = self._alerting_dependents.get(node)
         if not alerting:
             return False
+        if self._alerting_below.get(node):
+            return len(alerting) >= self._conduit_thresholds[node]
         return len(alerting) >= self._thresholds[node]
+
+    def alerting_neighbours(self, node: int) -> list[int]:
+        """The alerting components adjacent to `node`, in either direction."""
+        flags = self._alerting
+        return [other for other in self._neighbours[node] if flags[other]]
 
     def alerting_dependents(self, node: int) -> frozenset[int]:
         return frozenset(self._alerting_dependents.get(node, ()))
@@ -155,27 +169,16 @@ class FailureDomains:
                 self._union(node, other)
         if self.bridging:
             dependents_of = self._alerting_dependents
-            thresholds = self._thresholds
             for dep in self.topology.dependencies[node]:
-                alerting = dependents_of.get(dep)
-                if alerting is None:
-                    dependents_of[dep] = {node}
-                    continue
-                alerting.add(node)
-                if alerting_flags[dep]:
-                    continue
-                count, threshold = len(alerting), thresholds[dep]
-                if count > threshold:
-                    # Already bridging: the others are in one set, join any one.
-                    for other in alerting:
-                        if other != node:
-                            self._union(node, other)
-                            break
-                elif count == threshold:
-                    # The bridge just became active: tie all its dependents.
-                    for other in alerting:
-                        if other != node:
-                            self._union(node, other)
+                before = self.bridge_active(dep)
+                dependents_of.setdefault(dep, set()).add(node)
+                self._bridge_after_arrival(dep, node, before)
+            if self.topology.directed:
+                below = self._alerting_below
+                for above in self.topology.dependents[node]:
+                    before = self.bridge_active(above)
+                    below[above] = below.get(above, 0) + 1
+                    self._bridge_after_arrival(above, node, before)
         root = self.find(node)
         record = self._records.get(root)
         if record is None:
@@ -199,6 +202,14 @@ class FailureDomains:
                     alerting.discard(node)
                     if not alerting:
                         del self._alerting_dependents[dep]
+            if self.topology.directed:
+                below = self._alerting_below
+                for above in self.topology.dependents[node]:
+                    count = below[above] - 1
+                    if count:
+                        below[above] = count
+                    else:
+                        del below[above]
         remaining = [m for m in members if m != node]
         for m in members:
             self._parent[m] = m
@@ -228,9 +239,9 @@ class FailureDomains:
     # -- internals ---------------------------------------------------------
 
     def _partition(self, nodes: list[int]) -> list[list[int]]:
-        """Connected parts of `nodes` under adjacency and active silent bridges."""
-        topo = self.topology
+        """Connected parts of `nodes` under adjacency and impaired silent components."""
         alerting = self._alerting
+        neighbours = self._neighbours
         seen: set[int] = set()
         parts: list[list[int]] = []
         for start in nodes:
@@ -241,25 +252,39 @@ class FailureDomains:
             stack = [start]
             while stack:
                 current = stack.pop()
-                for other in topo.dependencies[current]:
+                for other in neighbours[current]:
                     if alerting[other]:
-                        if other not in seen:
-                            seen.add(other)
-                            part.append(other)
-                            stack.append(other)
+                        reached = [other]
                     elif self.bridging and self.bridge_active(other):
-                        for peer in self._alerting_dependents[other]:
-                            if peer not in seen:
-                                seen.add(peer)
-                                part.append(peer)
-                                stack.append(peer)
-                for other in topo.dependents[current]:
-                    if alerting[other] and other not in seen:
-                        seen.add(other)
-                        part.append(other)
-                        stack.append(other)
+                        reached = self.alerting_neighbours(other)
+                    else:
+                        continue
+                    for peer in reached:
+                        if peer not in seen:
+                            seen.add(peer)
+                            part.append(peer)
+                            stack.append(peer)
             parts.append(part)
         return parts
+
+    def _bridge_after_arrival(self, silent: int, node: int, before: bool) -> None:
+        """`node` started alerting next to `silent`: tie what an impaired `silent` joins."""
+        if self._alerting[silent] or not self.bridge_active(silent):
+            return
+        if before:
+            # Its other alerting neighbours are in one set already: join any one.
+            for other in self._alerting_dependents[silent]:
+                if other != node:
+                    self._union(node, other)
+                    return
+            for other in self.alerting_neighbours(silent):
+                if other != node:
+                    self._union(node, other)
+                    return
+        else:
+            for other in self.alerting_neighbours(silent):
+                if other != node:
+                    self._union(node, other)
 
     def _open(self, root: int, time: float) -> None:
         self._seq += 1

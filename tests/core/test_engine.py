@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from core.engine import Engine
 from core.graph.topology import Topology
 from core.ingest.fingerprint import alertmanager_fingerprint
@@ -110,7 +112,9 @@ def test_rejected_records_are_counted_and_kept() -> None:
 
 
 def test_domain_merges_keep_older_id_and_report_it() -> None:
-    engine = Engine(estate())
+    from core.engine import EngineConfig
+
+    engine = Engine(estate(), EngineConfig(bridging=False))
     a = engine.apply([event("web", at=1)]).domains_opened[0]
     b = engine.apply([event("db", at=2)]).domains_opened[0]
     delta = engine.apply([event("api", at=3)])
@@ -154,3 +158,33 @@ def test_same_input_gives_same_result() -> None:
     for e in events:
         two.apply([e])
     assert one.domains() == two.domains()
+
+
+def regraded(
+    component: str, *, at: float, severity: Severity, starts: float | None = None
+) -> AlertEvent:
+    """The same alert (same fingerprint) re-sent with another severity."""
+    original = event(component, at=at, severity=severity, starts=starts)
+    return msgspec.structs.replace(original, fingerprint=f"{component}-regraded")
+
+
+def test_alerts_below_domain_min_severity_are_kept_but_form_no_domain() -> None:
+    from core.engine import EngineConfig
+
+    engine = Engine(estate(), EngineConfig(domain_min_severity=Severity.WARNING))
+    engine.apply([regraded("db", at=1, severity=Severity.INFO)])
+    assert engine.domains() == [] and len(engine.active_alerts) == 1
+    engine.apply([regraded("db", at=2, starts=1, severity=Severity.CRITICAL)])  # escalates
+    (domain,) = engine.domains()
+    engine.apply([event("api", at=3, severity=Severity.MAJOR)])
+    engine.apply([regraded("db", at=4, starts=1, severity=Severity.WARNING)])  # still counts
+    assert [d.id for d in engine.domains()] == [domain.id]
+    assert engine.domains()[0].severity is Severity.MAJOR
+
+
+def test_severity_change_keeps_domain_identity() -> None:
+    engine = Engine(estate())
+    opened = engine.apply([regraded("db", at=1, severity=Severity.WARNING)]).domains_opened
+    delta = engine.apply([regraded("db", at=2, starts=1, severity=Severity.CRITICAL)])
+    assert delta.domains_changed == opened and not delta.domains_opened
+    assert engine.domains()[0].severity is Severity.CRITICAL

@@ -13,12 +13,18 @@ from core.graph.topology import Topology
 
 
 def reference_domains(
-    topology: Topology, alerting: set[int], *, bridging: bool, fraction: float = 0.5
+    topology: Topology,
+    alerting: set[int],
+    *,
+    bridging: bool,
+    fraction: float = 0.5,
+    conduit_fraction: float = 0.34,
 ) -> set[frozenset[int]]:
     """Connected components of the alerting subgraph, computed from scratch with networkx.
 
-    With bridging, a silent component ties together its alerting dependents when
-    at least max(2, ceil(fraction * fan_in)) of them alert.
+    With bridging, a silent component ties together its alerting neighbours when
+    at least ceil(fraction * fan_in) of its dependents alert, and at least 2 unless
+    something it depends on alerts too (directed graphs).
     """
     graph = nx.Graph()
     graph.add_nodes_from(alerting)
@@ -27,13 +33,18 @@ def reference_domains(
             if b in alerting:
                 graph.add_edge(a, b)
     if bridging:
-        for d in range(len(topology)):
-            if d in alerting:
+        for x in range(len(topology)):
+            if x in alerting:
                 continue
-            dependents = [x for x in topology.dependents[d] if x in alerting]
-            threshold = max(2, math.ceil(fraction * len(topology.dependents[d])))
-            if len(dependents) >= threshold:
-                nx.add_path(graph, dependents)
+            above = [d for d in topology.dependents[x] if d in alerting]
+            below = [d for d in topology.dependencies[x] if d in alerting]
+            fan_in = len(topology.dependents[x])
+            if topology.directed and below:  # x is the conduit between them
+                threshold = max(1, math.ceil(conduit_fraction * fan_in))
+            else:
+                threshold = max(2, math.ceil(fraction * fan_in))
+            if above and len(above) >= threshold:
+                nx.add_path(graph, sorted(set(above) | set(below)))
     return {frozenset(c) for c in nx.connected_components(graph)}
 
 
@@ -90,7 +101,7 @@ def chain() -> Topology:
 
 
 def test_merge_keeps_the_older_id_and_reports_the_younger_as_merged() -> None:
-    domains = FailureDomains(chain())
+    domains = FailureDomains(chain(), bridging=False)
     domains.activate(0, 1.0)  # a
     domains.activate(2, 2.0)  # c, not adjacent to a
     first, second = (r.id for r in sorted(domains.records(), key=lambda r: r.seq))
@@ -107,7 +118,7 @@ def test_resolve_splits_only_its_own_domain_and_largest_part_keeps_id() -> None:
     topology = Topology.from_edges(
         "abcdexy", [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("x", "y")]
     )
-    domains = FailureDomains(topology)
+    domains = FailureDomains(topology, bridging=False)
     for node in range(7):
         domains.activate(node, float(node))
     by_members = {frozenset(domains.members(r)): r.id for r in domains.records()}
@@ -148,3 +159,15 @@ def test_hub_does_not_weld_unrelated_incidents() -> None:
     for node in range(3, 6):
         domains.activate(node, 1.0)  # 5 of 10 alerting: dns is the suspect now
     assert tracked_domains(domains) == {frozenset(range(1, 6))}
+
+
+def test_silent_hop_in_a_chain_does_not_cut_the_incident() -> None:
+    # a -> b -> c -> d; b has no monitoring. a and c alerting: b is the conduit.
+    domains = FailureDomains(chain())
+    domains.activate(2, 0.0)
+    domains.activate(0, 1.0)
+    assert tracked_domains(domains) == {frozenset({0, 2})}
+    assert domains.bridge_active(1)
+    domains.deactivate(2, 2.0)
+    assert tracked_domains(domains) == {frozenset({0})}
+    assert not domains.bridge_active(1)
