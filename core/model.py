@@ -47,7 +47,18 @@ _SEVERITY_ALIASES: dict[str, Severity] = {
         ("warning", "warn", "minor", "medium", "average", "moderate", "p3"), Severity.WARNING
     ),
     **dict.fromkeys(
-        ("info", "informational", "information", "low", "notice", "none", "debug", "ok", "p4", "p5"),
+        (
+            "info",
+            "informational",
+            "information",
+            "low",
+            "notice",
+            "none",
+            "debug",
+            "ok",
+            "p4",
+            "p5",
+        ),
         Severity.INFO,
     ),
 }
