@@ -166,7 +166,7 @@ def render_text(analysis: Analysis) -> str:
         lines.append(
             f"[{rank}] {domain.id}  {domain.severity.label.upper()}  "
             f"{domain.size} alerting, {len(domain.alerts)} alerts, "
-            f"{len(domain.impacted)} impacted, since {format_time(domain.first_seen)}{age}"
+            f"{len(domain.impact)} impacted, since {format_time(domain.first_seen)}{age}"
         )
         lines.append("    Root causes:")
         for index, cause in enumerate(domain.root_causes, start=1):
@@ -177,8 +177,10 @@ def render_text(analysis: Analysis) -> str:
             if cause.reasons:
                 lines.append(f"         {safe_text('; '.join(cause.reasons))}")
         lines.append(f"    Alerting: {_listing(domain.members)}")
-        if domain.impacted:
-            lines.append(f"    Impact:   {_listing(domain.impacted)}")
+        if len(domain.impact):
+            lines.append(
+                f"    Impact:   {_listing(domain.impact.ids(_MAX_LISTED), len(domain.impact))}"
+            )
         names = sorted({engine.alerts[fp].alertname for fp in domain.alerts})
         lines.append(f"    Alerts:   {_listing(names)}")
     unmapped = engine.unmapped_firing
@@ -201,11 +203,12 @@ def render_text(analysis: Analysis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _listing(items: Iterable[str]) -> str:
+def _listing(items: Iterable[str], total: int | None = None) -> str:
     values = list(items)
+    total = len(values) if total is None else total
     shown = ", ".join(safe_text(v) for v in values[:_MAX_LISTED])
-    if len(values) > _MAX_LISTED:
-        shown += f", ... (+{len(values) - _MAX_LISTED} more)"
+    if total > _MAX_LISTED:
+        shown += f", ... (+{total - _MAX_LISTED} more)"
     return shown
 
 

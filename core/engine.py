@@ -16,8 +16,12 @@ Alert semantics (DESIGN.md 3.2):
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from core.graph.blast import blast_radius
 from core.graph.domains import DomainChanges, DomainRecord, FailureDomains
@@ -82,6 +86,39 @@ class RootCause:
     reasons: tuple[str, ...] = ()
 
 
+class Impact:
+    """Non-alerting components in a domain's blast radius, with hop distances.
+
+    Kept as index arrays (a failure low in a large estate can impact tens of
+    thousands of components); ids are made only when asked for.
+    """
+
+    __slots__ = ("hops", "nodes", "topology")
+
+    def __init__(self, topology: Topology, nodes: npt.NDArray[Any], hops: npt.NDArray[Any]) -> None:
+        self.topology = topology
+        self.nodes = nodes
+        self.hops = hops
+
+    def __len__(self) -> int:
+        return int(self.nodes.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Impact):
+            return NotImplemented
+        return bool(
+            np.array_equal(self.nodes, other.nodes) and np.array_equal(self.hops, other.hops)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def ids(self, limit: int | None = None) -> tuple[str, ...]:
+        """Component ids, nearest first (then by index)."""
+        ids = self.topology.ids
+        nodes = self.nodes.tolist() if limit is None else self.nodes[:limit].tolist()
+        return tuple(ids[n] for n in nodes)
+
+
 @dataclass(frozen=True, slots=True)
 class DomainView:
     """A failure domain as views and reports show it."""
@@ -92,9 +129,13 @@ class DomainView:
     opened_at: float
     members: tuple[str, ...]
     root_causes: tuple[RootCause, ...]
-    impacted: tuple[str, ...]
+    impact: Impact
     alerts: tuple[str, ...]
-    impacted_hops: tuple[int, ...] = ()
+
+    @property
+    def impacted(self) -> tuple[str, ...]:
+        """Ids of the non-alerting components in the blast radius, nearest first."""
+        return self.impact.ids()
 
     @property
     def size(self) -> int:
@@ -381,12 +422,36 @@ class Engine:
             members,
             evidence,
             self.is_alerting,
-            self._reach,
+            self._local_reach(members),
             limit=self.config.root_cause_limit,
         )
 
-    def _reach(self, node: int) -> list[int]:
-        return blast_radius(self.topology, (node,)).nodes.tolist()
+    def _local_reach(self, members: Sequence[int]) -> Callable[[int], list[int]]:
+        """Blast radius within the domain: its members and their silent dependencies.
+
+        What a candidate explains is counted over the domain, so the search
+        never needs to leave it (a full blast radius can be most of a large
+        estate); one silent hop is allowed, as domains are joined through
+        impaired silent components.
+        """
+        topo = self.topology
+        firing = self._firing
+        local = set(members)
+        for m in members:
+            local.update(d for d in topo.dependencies[m] if d not in firing)
+        dependents = topo.dependents
+
+        def reach(node: int) -> list[int]:
+            seen = {node}
+            order = [node]
+            for current in order:
+                for other in dependents[current]:
+                    if other in local and other not in seen:
+                        seen.add(other)
+                        order.append(other)
+            return order
+
+        return reach
 
     def _evidence(self, node: int) -> Evidence:
         firing = [self.alerts[fp] for fp in self._firing[node]]
@@ -404,7 +469,12 @@ class Engine:
         nodes = self._domains.members(record)
         evidence = {m: self._evidence(m) for m in nodes}
         ranked = rank_root_causes(
-            topo, nodes, evidence, self.is_alerting, self._reach, limit=self.config.root_cause_limit
+            topo,
+            nodes,
+            evidence,
+            self.is_alerting,
+            self._local_reach(nodes),
+            limit=self.config.root_cause_limit,
         )
         nodes.sort(key=lambda m: (evidence[m].first_start, topo.ids[m]))
         alerts = sorted(
@@ -414,11 +484,7 @@ class Engine:
         sources = list(nodes)
         sources.extend(c.node for c in ranked[:1] if not c.alerting)
         radius = blast_radius(topo, sources)
-        impacted = [
-            (node, hops)
-            for node, hops in zip(radius.nodes.tolist(), radius.hops.tolist(), strict=True)
-            if node not in self._firing
-        ]
+        silent = self._domains.alerting_flags[radius.nodes] == 0
         view = DomainView(
             id=record.id,
             severity=max(evidence[m].severity for m in nodes),
@@ -429,8 +495,7 @@ class Engine:
                 RootCause(topo.ids[c.node], c.score, c.alerting, c.explains, c.reasons)
                 for c in ranked
             ),
-            impacted=tuple(topo.ids[n] for n, _ in impacted),
-            impacted_hops=tuple(h for _, h in impacted),
+            impact=Impact(topo, radius.nodes[silent], radius.hops[silent]),
             alerts=tuple(a.fingerprint for a in alerts),
         )
         self._views[record.id] = view

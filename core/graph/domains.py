@@ -36,6 +36,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from core.graph.topology import Topology
 
 
@@ -111,6 +114,11 @@ class FailureDomains:
 
     def is_alerting(self, node: int) -> bool:
         return bool(self._alerting[node])
+
+    @property
+    def alerting_flags(self) -> npt.NDArray[np.uint8]:
+        """1 per alerting component, 0 otherwise: a zero-copy numpy view (read-only use)."""
+        return np.frombuffer(self._alerting, dtype=np.uint8)
 
     def find(self, node: int) -> int:
         parent = self._parent
