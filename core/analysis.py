@@ -6,6 +6,7 @@ the text form is what an operator reads in a terminal.
 
 from __future__ import annotations
 
+import bisect
 import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,10 +15,11 @@ from typing import Any
 
 from core.engine import DomainView, Engine, EngineConfig
 from core.graph.topology import Topology
-from core.ingest.decode import Decoder
-from core.ingest.replay import iter_replay
-from core.model import AlertEvent, Rejected, format_time
+from core.model import format_time
 from core.textsafe import safe_text
+from core.timeline import Record, load_records, timeline
+
+_BATCH = 4096
 
 
 @dataclass(slots=True)
@@ -61,30 +63,28 @@ class Analysis:
         }
 
 
-def analyze_events(
+def analyze_records(
     topology: Topology,
-    records: Iterable[tuple[int, list[AlertEvent | Rejected]]],
+    records: list[Record],
     *,
     at: float | None = None,
     config: EngineConfig | None = None,
 ) -> Analysis:
-    """Feed (record count, batch) pairs through a fresh engine, up to `at` if given.
+    """Run decoded records through a fresh engine, as of `at` when given.
 
-    With `at`, every record is still read (a late, out-of-order arrival may
-    belong before `at`), but only observations with event time <= `at` apply,
-    and rejects with a known record time after `at` are left out.
+    The observations with event time <= `at` are applied in event-time order
+    (core.timeline), so the result equals a replay played or seeked to `at`.
     """
     started = _time.perf_counter()
     engine = Engine(topology, config)
-    total = 0
-    for count, batch in records:
-        total += count
-        if at is not None:
-            batch = [item for item in batch if _not_after(item, at)]
-        engine.apply(batch)
+    items = timeline(records)
+    if at is not None:
+        items = items[: bisect.bisect_right(items, at, key=lambda pair: pair[0])]
+    for offset in range(0, len(items), _BATCH):
+        engine.apply([item for _, item in items[offset : offset + _BATCH]])
     if at is not None:
         engine.advance_to(at)
-    analysis = Analysis(engine=engine, records=total, at=at)
+    analysis = Analysis(engine=engine, records=len(records), at=at)
     analysis.domains = engine.domains()
     analysis.seconds = _time.perf_counter() - started
     return analysis
@@ -96,36 +96,11 @@ def analyze_replay(
     *,
     at: float | None = None,
     config: EngineConfig | None = None,
-    batch_size: int = 4096,
 ) -> Analysis:
     """Analyse a replay file (NDJSON, optionally gzip) against a topology."""
-    analysis = analyze_events(topology, _record_batches(replay, batch_size), at=at, config=config)
+    analysis = analyze_records(topology, load_records(replay), at=at, config=config)
     analysis.source = str(replay)
     return analysis
-
-
-def _record_batches(
-    replay: str | Path, batch_size: int
-) -> Iterable[tuple[int, list[AlertEvent | Rejected]]]:
-    decoder = Decoder()
-    batch: list[AlertEvent | Rejected] = []
-    count = 0
-    for events, rejects in iter_replay(replay, decoder):
-        count += 1
-        batch.extend(events)
-        batch.extend(rejects)
-        if len(batch) >= batch_size:
-            yield count, batch
-            batch, count = [], 0
-    if batch or count:
-        yield count, batch
-
-
-def _not_after(item: AlertEvent | Rejected, at: float) -> bool:
-    if isinstance(item, AlertEvent):
-        return item.event_time <= at
-    ts = item.envelope.ts if item.envelope is not None else None
-    return ts is None or ts <= at
 
 
 # -- text report -------------------------------------------------------------
