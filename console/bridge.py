@@ -1,0 +1,96 @@
+"""The one place where engine deltas become Qt signals, coalesced to one update a frame.
+
+Whoever drives the engine (replay, live source) hands each `EngineDelta` to
+`EngineBridge.push`; bursts are merged and emitted at most once per frame
+(`interval_ms`), so a storm of 100k alerts costs the views a handful of
+updates, not 100k. Views hold no engine state of their own: on a signal they
+read what they need from `bridge.engine`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from core.engine import Engine, EngineDelta
+from core.model import Rejected
+
+FRAME_MS = 16
+
+
+class EngineBridge(QObject):
+    """Coalesces engine deltas and emits them on the GUI thread."""
+
+    sig_engine_reset = Signal(object)
+    """The engine was replaced (a seek rebuilt it, a new source): reload everything."""
+    sig_alerts_changed = Signal(list, list, list)
+    """Fingerprints added, updated, resolved since the last emission (each once)."""
+    sig_domains_changed = Signal(list, list, list)
+    """Domain ids opened, changed, closed since the last emission."""
+    sig_rejected = Signal(list)
+    """New `Rejected` records since the last emission."""
+    sig_clock_changed = Signal(float)
+    """The engine's event clock moved (epoch seconds)."""
+
+    def __init__(self, engine: Engine, interval_ms: int = FRAME_MS) -> None:
+        super().__init__()
+        self.engine = engine
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.flush)
+        self._clear()
+
+    def _clear(self) -> None:
+        self._added: dict[str, None] = {}
+        self._updated: dict[str, None] = {}
+        self._resolved: dict[str, None] = {}
+        self._opened: dict[str, None] = {}
+        self._changed: dict[str, None] = {}
+        self._closed: dict[str, None] = {}
+        self._rejected: list[Rejected] = []
+        self._clock: float | None = None
+
+    def reset(self, engine: Engine) -> None:
+        """Point the views at a new engine (after a seek or a new source)."""
+        self._timer.stop()
+        self._clear()
+        self.engine = engine
+        self.sig_engine_reset.emit(engine)
+        if engine.clock is not None:
+            self.sig_clock_changed.emit(engine.clock)
+
+    def push(self, delta: EngineDelta) -> None:
+        """Queue a delta; the views hear of it within one frame."""
+        self._added.update(dict.fromkeys(delta.alerts_added))
+        self._updated.update(dict.fromkeys(delta.alerts_updated))
+        self._resolved.update(dict.fromkeys(delta.alerts_resolved))
+        self._opened.update(dict.fromkeys(delta.domains_opened))
+        self._changed.update(dict.fromkeys(delta.domains_changed))
+        for domain_id in delta.domains_closed:
+            if self._opened.pop(domain_id, 0) is None:
+                continue  # opened and closed within one frame: never shown
+            self._changed.pop(domain_id, None)
+            self._closed[domain_id] = None
+        self._rejected.extend(delta.rejected)
+        if delta.clock is not None:
+            self._clock = delta.clock
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Emit what is queued now (tests call this instead of waiting a frame)."""
+        self._timer.stop()
+        added, updated, resolved = list(self._added), list(self._updated), list(self._resolved)
+        opened, changed, closed = list(self._opened), list(self._changed), list(self._closed)
+        rejected, clock = self._rejected, self._clock
+        self._clear()
+        fresh = set(added)
+        updated = [fp for fp in updated if fp not in fresh]
+        if added or updated or resolved:
+            self.sig_alerts_changed.emit(added, updated, resolved)
+        if opened or changed or closed:
+            self.sig_domains_changed.emit(opened, changed, closed)
+        if rejected:
+            self.sig_rejected.emit(rejected)
+        if clock is not None:
+            self.sig_clock_changed.emit(clock)
