@@ -31,7 +31,7 @@ from core.graph.topology import Topology
 from core.model import Severity
 
 # Weights tuned on the scenario suite (core/scenarios.py, benchmarks/bench_accuracy.py).
-W_COVERAGE = 0.2
+W_COVERAGE = 0.3
 W_SPECIFICITY = 0.1
 W_UPSTREAM = 0.25
 W_TIMING = 0.15
@@ -96,74 +96,105 @@ def rank_root_causes(
 ) -> list[RankedCause]:
     """Rank the domain's root-cause candidates, best first, scores in [0, 1].
 
-    `reach(node)` returns the node's blast radius (itself included).
+    `reach(node)` returns the node's blast radius (itself included). Ranking
+    explains away: after each pick, the members it explains no longer count
+    for the candidates after it, so when two incidents share a domain the
+    second one's cause ranks second instead of a hub that half-explains both.
     """
     member_set = set(members)
     if not member_set:
         return []
-    domain_onset = _onset([evidence[m].first_start for m in member_set])
     silent = silent_candidates(topology, member_set, is_alerting)
     candidates = _shortlist(topology, member_set, evidence, is_alerting) + silent
-    total = len(member_set)
-    ranked: list[tuple[float, float, str, RankedCause]] = []
-    for node in candidates:
-        alerting = node in member_set
-        explained_set = member_set.intersection(reach(node))
-        explained = len(explained_set)
-        coverage = explained / total
-        dependents = topology.dependents[node]
-        alerting_above = sum(1 for d in dependents if d in member_set)
-        specificity = alerting_above / len(dependents) if dependents else 1.0
-        below = [d for d in topology.dependencies[node] if d in member_set]
-        upstream = 0.0 if below else 1.0
-        reasons = [f"explains {explained} of {total} alerting components"]
-        if dependents:
-            reasons.append(f"{alerting_above} of {len(dependents)} direct dependents alerting")
-        if below:
-            reasons.append(f"depends on alerting {topology.ids[below[0]]}")
-        if alerting:
-            ev = evidence[node]
-            others = [evidence[m].first_start for m in explained_set if m != node]
-            onset = min(others) if others else domain_onset
-            lead = onset - ev.first_start
-            timing = _timing(-lead)
-            severity = ev.severity / Severity.CRITICAL
-            evidence_score = 1.0
-            flap = FLAP_PENALTY if ev.episodes >= FLAPPY_EPISODES else 0.0
-            start = ev.first_start
-            if lead >= ONSET_GRACE_S:
-                reasons.append(f"fired {int(lead)} s before what it explains")
-            elif lead >= -ONSET_GRACE_S:
-                reasons.append("fired with what it explains")
-            else:
-                reasons.append(f"fired {int(-lead)} s after what it explains")
-            if flap:
-                reasons.append(f"flapping ({ev.episodes} episodes)")
-        else:
-            explained_sev = max(
-                (evidence[n].severity for n in member_set if n in dependents),
-                default=Severity.WARNING,
-            )
-            timing = 1.0
-            severity = SILENT_SEVERITY_FACTOR * explained_sev / Severity.CRITICAL
-            evidence_score = SILENT_EVIDENCE
-            flap = 0.0
-            start = -math.inf
-            reasons.append("silent: no alert of its own")
-        score = (
-            W_COVERAGE * coverage
-            + W_SPECIFICITY * specificity
-            + W_UPSTREAM * upstream
-            + W_TIMING * timing
-            + W_SEVERITY * severity
-            + W_EVIDENCE * evidence_score
-            - flap
+    explains = {node: member_set.intersection(reach(node)) for node in candidates}
+    unexplained = set(member_set)
+    ranked: list[RankedCause] = []
+    while candidates and len(ranked) < limit:
+        scored = [
+            _score(topology, node, member_set, unexplained, explains[node], evidence)
+            for node in candidates
+        ]
+        best = min(scored, key=lambda c: (-c.score, _start(c, evidence), topology.ids[c.node]))
+        ranked.append(best)
+        candidates.remove(best.node)
+        unexplained -= explains[best.node]
+    return ranked
+
+
+def _score(
+    topology: Topology,
+    node: int,
+    members: set[int],
+    unexplained: set[int],
+    explained_all: set[int],
+    evidence: Mapping[int, Evidence],
+) -> RankedCause:
+    """Score one candidate; coverage counts only members no better candidate explains.
+
+    Coverage is relative to the whole domain, so scores never rise down the list.
+    """
+    alerting = node in members
+    explained = len(explained_all & unexplained)
+    coverage = explained / len(members)
+    dependents = topology.dependents[node]
+    alerting_above = sum(1 for d in dependents if d in members)
+    specificity = alerting_above / len(dependents) if dependents else 1.0
+    below = [d for d in topology.dependencies[node] if d in members]
+    upstream = 0.0 if below else 1.0
+    reasons = [f"explains {len(explained_all)} of {len(members)} alerting components"]
+    if explained < len(explained_all):
+        reasons.append(f"{explained} not explained by a better candidate")
+    if dependents:
+        reasons.append(f"{alerting_above} of {len(dependents)} direct dependents alerting")
+    if below:
+        reasons.append(f"depends on alerting {topology.ids[below[0]]}")
+    if alerting:
+        ev = evidence[node]
+        others = [evidence[m].first_start for m in explained_all if m != node]
+        onset = (
+            statistics.median(others)
+            if others
+            else _onset([evidence[m].first_start for m in members])
         )
-        score = round(min(1.0, max(0.0, score)), 4)
-        cause = RankedCause(node, score, alerting, explained, tuple(reasons))
-        ranked.append((-score, start, topology.ids[node], cause))
-    ranked.sort(key=lambda item: item[:3])
-    return [item[3] for item in ranked[:limit]]
+        lead = onset - ev.first_start
+        timing = _timing(-lead)
+        severity = ev.severity / Severity.CRITICAL
+        evidence_score = 1.0
+        flap = FLAP_PENALTY if ev.episodes >= FLAPPY_EPISODES else 0.0
+        if lead >= ONSET_GRACE_S:
+            reasons.append(f"fired {int(lead)} s before most of what it explains")
+        elif lead >= -ONSET_GRACE_S:
+            reasons.append("fired with what it explains")
+        else:
+            reasons.append(f"fired {int(-lead)} s after most of what it explains")
+        if flap:
+            reasons.append(f"flapping ({ev.episodes} episodes)")
+    else:
+        explained_sev = max(
+            (evidence[n].severity for n in members if n in dependents),
+            default=Severity.WARNING,
+        )
+        timing = 1.0
+        severity = SILENT_SEVERITY_FACTOR * explained_sev / Severity.CRITICAL
+        evidence_score = SILENT_EVIDENCE
+        flap = 0.0
+        reasons.append("silent: no alert of its own")
+    score = (
+        W_COVERAGE * coverage
+        + W_SPECIFICITY * specificity
+        + W_UPSTREAM * upstream
+        + W_TIMING * timing
+        + W_SEVERITY * severity
+        + W_EVIDENCE * evidence_score
+        - flap
+    )
+    score = round(min(1.0, max(0.0, score)), 4)
+    return RankedCause(node, score, alerting, len(explained_all), tuple(reasons))
+
+
+def _start(cause: RankedCause, evidence: Mapping[int, Evidence]) -> float:
+    """Tie-break: earlier alerting first; silent candidates before any alert."""
+    return evidence[cause.node].first_start if cause.alerting else -math.inf
 
 
 def _onset(starts: list[float]) -> float:
