@@ -143,7 +143,11 @@ def _score(
     upstream = 0.0 if below else 1.0
     reasons = [f"explains {len(explained_all)} of {len(members)} alerting components"]
     if explained < len(explained_all):
-        reasons.append(f"{explained} not explained by a better candidate")
+        reasons.append(
+            f"{explained} beyond the causes above"
+            if explained
+            else "nothing beyond the causes above"
+        )
     if dependents:
         reasons.append(f"{alerting_above} of {len(dependents)} direct dependents alerting")
     if below:
