@@ -40,6 +40,7 @@ W_EVIDENCE = 0.05
 FLAP_PENALTY = 0.10
 SILENT_EVIDENCE = 0.0
 SILENT_SEVERITY_FACTOR = 1.0
+SILENT_MIN_SHARE = 0.5  # the share that makes a silent component bridge a domain
 
 ONSET_GRACE_S = 60.0  # alerts within this of the onset count as "at the onset"
 LATE_DECAY_S = 180.0  # how fast the score falls for candidates firing after the onset
@@ -76,13 +77,22 @@ BlastFn = Callable[[int], Iterable[int]]
 def silent_candidates(
     topology: Topology, members: Collection[int], is_alerting: Callable[[int], bool]
 ) -> list[int]:
-    """Silent components that at least two alerting members depend on directly."""
+    """Silent components that at least two alerting members depend on directly.
+
+    Only those with at least SILENT_MIN_SHARE of their direct dependents
+    alerting: a hub that everything uses (NTP, DNS) is not a suspect because
+    two of its hundred dependents are unwell.
+    """
     counts: dict[int, int] = {}
     for m in members:
         for dep in topology.dependencies[m]:
             if not is_alerting(dep):
                 counts[dep] = counts.get(dep, 0) + 1
-    return sorted(node for node, count in counts.items() if count >= 2)
+    return sorted(
+        node
+        for node, count in counts.items()
+        if count >= 2 and count >= SILENT_MIN_SHARE * len(topology.dependents[node])
+    )
 
 
 def rank_root_causes(
