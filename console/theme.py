@@ -57,6 +57,17 @@ class Palette:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+# Colour rules (tests/console/test_theme.py computes them from these values):
+# - text pairs >= 7:1 (WCAG AAA): text and text_muted on background, surface and
+#   surface_alt; selection_text on selection; accent_text on accent; each
+#   severity's *_text on its fill;
+# - a severity fill is either >= 3:1 against the background (WCAG 1.4.11) or is
+#   always drawn with an outline in its *_text colour (`Theme.severity_outline`);
+# - the four severity fills stay >= 15 CIE76 Delta-E apart pairwise under
+#   protanopia, deuteranopia and tritanopia (Machado et al. 2009, severity 1.0).
+#   Severity is never shown by colour alone: glyphs and marker shapes too.
+
+# Dark: every severity fill is >= 3:1 on the black background (no outline needed).
 DARK = Palette(
     name="dark",
     background="#000000",
@@ -84,6 +95,9 @@ DARK = Palette(
     info_text="#000000",
 )
 
+# Light: critical and info fills are >= 3:1 on white; the major (orange) and
+# warning (yellow) fills are not (2.3:1, 1.3:1) and are therefore always drawn
+# with a black outline (their *_text colour, 21:1 on white).
 LIGHT = Palette(
     name="light",
     background="#ffffff",
@@ -186,6 +200,14 @@ class Theme(QObject):
         return QColor(getattr(self.palette, severity.label))
 
     def severity_text_color(self, severity: Severity) -> QColor:
+        return QColor(getattr(self.palette, f"{severity.label}_text"))
+
+    def severity_outline(self, severity: Severity) -> QColor:
+        """Outline for a severity fill: the fill itself when it stands out from the
+        background (>= 3:1), otherwise its text colour (light theme's orange and yellow)."""
+        fill = getattr(self.palette, severity.label)
+        if contrast_ratio(fill, self.palette.background) >= 3.0:
+            return QColor(fill)
         return QColor(getattr(self.palette, f"{severity.label}_text"))
 
     def font(self, scale: float = 1.0) -> QFont:

@@ -1,0 +1,510 @@
+"""Trends: alerts firing per minute by severity, open failure domains, ingest rate.
+
+Series live in preallocated numpy buffers of one row per minute of event
+time (`MinuteSeries`), drawn with peak downsampling and clipping to the view
+(STYLE.md: pyqtgraph `scrollingPlots`), scrolling with the replay clock.
+
+Where the numbers come from:
+- *alerts firing*, per minute and severity: how many alert episodes were
+  firing at some point in that minute (capped at the clock). Computed from
+  episode intervals (`starts_at`, `ends_at`) kept per fingerprint, so after a
+  seek the series is rebuilt from the engine's alerts up to the new clock,
+  keeping earlier episodes of re-fired alerts that the view saw (the engine
+  keeps only an alert's current episode);
+- *open domains*: the most open at any clock tick within the minute;
+- *ingest*: events (and rejects) applied per second, averaged over the minute.
+Both sampled series are cut at the clock on a backwards seek.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPen
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from console.bridge import EngineBridge
+from console.selection import Selection
+from console.theme import SEVERITY_SYMBOLS, Theme
+from core.engine import AlertState, Engine
+from core.model import Severity, format_time
+
+SEVERITIES: tuple[Severity, ...] = (
+    Severity.CRITICAL,
+    Severity.MAJOR,
+    Severity.WARNING,
+    Severity.INFO,
+)
+LINE_STYLES: dict[Severity, Qt.PenStyle] = {
+    Severity.CRITICAL: Qt.PenStyle.SolidLine,
+    Severity.MAJOR: Qt.PenStyle.DashLine,
+    Severity.WARNING: Qt.PenStyle.DotLine,
+    Severity.INFO: Qt.PenStyle.DashDotLine,
+}
+"""A line style per severity, so curves differ without colour."""
+MARKERS: dict[Severity, str] = {**SEVERITY_SYMBOLS, Severity.INFO: "x"}
+"""Theme markers, with info made distinct from warning (both are 'o' in the theme)."""
+CAPACITY = 7 * 24 * 60
+"""Minutes kept (a week); older minutes scroll out."""
+WINDOW_S = 60 * 60.0
+"""Visible span while following the clock."""
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class MinuteSeries:
+    """Preallocated per-minute buffers: firing by severity, open domains, events.
+
+    Row r holds minute `first + r` (minutes since the epoch). When a minute
+    beyond the capacity arrives the window slides (oldest rows drop out);
+    nothing is allocated per update.
+    """
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self.time = np.zeros(capacity, dtype=np.float64)
+        self.firing = np.zeros((capacity, len(SEVERITIES)), dtype=np.float64)
+        self.domains = np.full(capacity, np.nan)
+        self.events = np.full(capacity, np.nan)
+        self.first: int | None = None
+        self.length = 0
+
+    def clear(self) -> None:
+        self.first = None
+        self.length = 0
+        self.firing[:] = 0
+        self.domains[:] = np.nan
+        self.events[:] = np.nan
+
+    def cover(self, low: int, high: int) -> None:
+        """Make rows exist for minutes low..high (the newest minutes win if too many)."""
+        low = max(low, high - self.capacity + 1)
+        if self.first is None:
+            self.first, self.length = low, high - low + 1
+            self._stamp()
+            return
+        if low < self.first:  # grow backwards: shift rows right
+            shift = min(self.first - low, self.capacity)
+            keep = max(0, min(self.length, self.capacity - shift))
+            for array in (self.firing, self.domains, self.events):
+                array[shift : shift + keep] = array[:keep].copy()
+                array[:shift] = 0 if array is self.firing else np.nan
+            self.first -= shift
+            self.length = keep + shift
+        last = self.first + self.length - 1
+        if high > last:
+            needed = high - self.first + 1
+            if needed > self.capacity:  # slide: drop the oldest rows
+                drop = needed - self.capacity
+                for array in (self.firing, self.domains, self.events):
+                    array[: self.capacity - drop] = array[drop:].copy()
+                    array[self.capacity - drop :] = 0 if array is self.firing else np.nan
+                self.first += drop
+                needed = self.capacity
+            self.length = needed
+        self._stamp()
+
+    def truncate(self, last: int) -> None:
+        """Forget minutes after `last` (a backwards seek)."""
+        if self.first is None:
+            return
+        keep = max(0, min(self.length, last - self.first + 1))
+        for array in (self.firing, self.domains, self.events):
+            array[keep:] = 0 if array is self.firing else np.nan
+        self.length = keep
+        if keep == 0:
+            self.first = None
+
+    def row(self, minute: int) -> int | None:
+        if self.first is None or not 0 <= minute - self.first < self.length:
+            return None
+        return minute - self.first
+
+    def _stamp(self) -> None:
+        assert self.first is not None
+        self.time[: self.length] = (self.first + np.arange(self.length)) * 60.0
+
+
+class TrendsView(QWidget):
+    """Three stacked, time-linked plots following the replay clock."""
+
+    sig_readout_changed = Signal(str)
+    """The hover read-out text changed (value under the cursor)."""
+
+    def __init__(
+        self,
+        bridge: EngineBridge,
+        theme: Theme,
+        selection: Selection,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.theme = theme
+        self.selection = selection
+        self.series = MinuteSeries()
+        # fingerprint -> episodes [episode number, severity, start, end (nan: open)]
+        self._episodes: dict[str, list[list[float]]] = {}
+        self._clock: float | None = None
+        self._last_events = 0
+        self._following = True
+        self._region: pg.LinearRegionItem | None = None
+        self._updating_region = False
+
+        self._build()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(100)  # trends are per minute: 10 redraws/s suffice
+        self._redraw_timer.timeout.connect(self.refresh)
+        bridge.sig_engine_reset.connect(self._on_engine_reset)
+        bridge.sig_alerts_changed.connect(self._on_alerts_changed)
+        bridge.sig_clock_changed.connect(self._on_clock)
+        selection.sig_time_range_changed.connect(self._on_time_range)
+        theme.sig_changed.connect(self._apply_theme)
+        self._apply_theme()
+        self._on_engine_reset(bridge.engine)
+
+    # -- construction ------------------------------------------------------
+
+    def _build(self) -> None:
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.plots: list[pg.PlotItem] = []
+        titles = ("Alerts firing per minute", "Open failure domains", "Ingest (events/s)")
+        for row, title in enumerate(titles):
+            axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+            plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
+            plot.setTitle(title)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.setMenuEnabled(False)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.enableAutoRange(axis="y")
+            plot.setAutoVisible(y=True)
+            plot.vb.sigRangeChangedManually.connect(self._stop_following)
+            if self.plots:
+                plot.setXLink(self.plots[0])
+            self.plots.append(plot)
+        legend = self.plots[0].addLegend(offset=(8, 4), colCount=4)
+        self.firing_curves: dict[Severity, pg.PlotDataItem] = {}
+        for severity in SEVERITIES:
+            curve = self.plots[0].plot(name=severity.label, symbol=MARKERS[severity], symbolSize=6)
+            self.firing_curves[severity] = curve
+        self._legend = legend
+        self.domain_curve = self.plots[1].plot(symbol="s", symbolSize=5)
+        self.ingest_curve = self.plots[2].plot()
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.readout = QLabel(self)
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
+        self.readout.setAccessibleName("Trend read-out")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.graphics, 1)
+        box.addWidget(self.readout)
+
+    def _apply_theme(self) -> None:
+        theme = self.theme
+        self.graphics.setBackground(theme.color("background"))
+        text = theme.color("text")
+        for plot in self.plots:
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(theme.color("border"))
+                axis.setTextPen(text)
+            plot.titleLabel.setAttr("color", text)
+            plot.setTitle(plot.titleLabel.text)
+        for severity, curve in self.firing_curves.items():
+            colour = theme.severity_color(severity)
+            pen = QPen(colour)
+            pen.setCosmetic(True)
+            pen.setWidthF(2.0)
+            pen.setStyle(LINE_STYLES[severity])
+            curve.setPen(pen)
+            curve.setSymbolBrush(colour)
+            curve.setSymbolPen(text)
+        self._legend.setLabelTextColor(text)
+        accent = QPen(theme.color("accent"))
+        accent.setCosmetic(True)
+        accent.setWidthF(2.0)
+        self.domain_curve.setPen(accent)
+        self.domain_curve.setSymbolBrush(theme.color("accent"))
+        self.domain_curve.setSymbolPen(text)
+        muted = QPen(theme.color("text_muted"))
+        muted.setCosmetic(True)
+        muted.setWidthF(1.5)
+        self.ingest_curve.setPen(muted)
+        self.readout.setFont(theme.font(0.9))
+        if self._region is not None:
+            self._style_region(self._region)
+
+    # -- engine ------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        return self.bridge.engine
+
+    def _on_engine_reset(self, engine: Engine) -> None:
+        """A seek or a new source: rebuild the series as of the engine's clock."""
+        clock = engine.clock
+        series = self.series
+        if clock is None:
+            series.clear()
+            self._episodes = {}
+            self._clock = None
+            self._last_events = engine.events_total + engine.rejected_total
+            self.refresh()
+            return
+        minute = _minute(clock)
+        # Sampled history is kept when it reaches the minute before the clock's.
+        covered = (
+            series.first is not None
+            and series.first <= minute
+            and series.first + series.length >= minute
+        )
+        series.truncate(minute - 1)
+        # Episodes: the engine's current one for every alert it knows at this
+        # time, plus earlier episodes of the same alert the view already saw.
+        rebuilt: dict[str, list[list[float]]] = {}
+        for fingerprint, alert in engine.alerts.items():
+            earlier = [e for e in self._episodes.get(fingerprint, ()) if e[0] < alert.episodes]
+            rebuilt[fingerprint] = [*earlier, _episode(alert.episodes, alert)]
+        self._episodes = rebuilt
+        applied = engine.events_total + engine.rejected_total
+        series.cover(minute if series.first is None else series.first, minute)
+        row = series.row(minute)
+        assert row is not None
+        before = float(np.nansum(series.events[:row]))
+        series.events[row] = applied - before if covered else math.nan
+        series.domains[row] = len(engine.domain_ids())
+        self._last_events = applied
+        self._clock = clock
+        self.refresh()
+
+    def _on_alerts_changed(self, added: list[str], updated: list[str], resolved: list[str]) -> None:
+        alerts = self.engine.alerts
+        for fingerprint in (*added, *updated, *resolved):
+            alert = alerts.get(fingerprint)
+            if alert is None:
+                continue
+            episodes = self._episodes.setdefault(fingerprint, [])
+            current = _episode(alert.episodes, alert)
+            if episodes and episodes[-1][0] == alert.episodes:
+                episodes[-1] = current
+            else:
+                episodes.append(current)
+        self._schedule()
+
+    def _on_clock(self, clock: float) -> None:
+        engine = self.engine
+        minute = _minute(clock)
+        series = self.series
+        low = minute if series.first is None else min(series.first, minute)
+        series.cover(low, minute)
+        row = series.row(minute)
+        assert row is not None
+        applied = engine.events_total + engine.rejected_total
+        previous = series.events[row]
+        series.events[row] = (0.0 if math.isnan(previous) else previous) + (
+            applied - self._last_events
+        )
+        self._last_events = applied
+        open_now = len(engine.domain_ids())
+        seen = series.domains[row]
+        series.domains[row] = open_now if math.isnan(seen) else max(seen, open_now)
+        self._clock = clock if self._clock is None else max(self._clock, clock)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    # -- series ------------------------------------------------------------
+
+    def compute_firing(self) -> None:
+        """Firing-per-minute columns from the episode intervals, up to the clock."""
+        series = self.series
+        series.firing[:] = 0
+        if series.first is None or self._clock is None:
+            return
+        starts = [e[2] for episodes in self._episodes.values() for e in episodes]
+        if starts:  # alerts that started before the first tick extend the series back
+            series.cover(min(series.first, _minute(min(starts))), _minute(self._clock))
+        first, length, clock = series.first, series.length, self._clock
+        assert first is not None
+        column = {s: k for k, s in enumerate(SEVERITIES)}
+        diff = np.zeros((length + 1, len(SEVERITIES)), dtype=np.float64)
+        for episodes in self._episodes.values():
+            for _, severity, start, end in episodes:
+                if start > clock:
+                    continue
+                stop = clock if math.isnan(end) or end > clock else end
+                low = _minute(start) - first
+                # an episode ending exactly on a minute boundary did not fire in that minute
+                high = max(math.ceil(stop / 60) - 1, _minute(start)) - first
+                if high < 0 or low >= length:
+                    continue
+                k = column[Severity(int(severity))]
+                diff[max(low, 0), k] += 1
+                diff[min(high, length - 1) + 1, k] -= 1
+        series.firing[:length] = np.cumsum(diff[:length], axis=0)
+
+    def refresh(self) -> None:
+        """Recompute what depends on the episodes and redraw (coalesced to 10/s)."""
+        self._redraw_timer.stop()
+        self.compute_firing()
+        series = self.series
+        n = series.length
+        x = series.time[:n]
+        for k, severity in enumerate(SEVERITIES):
+            self.firing_curves[severity].setData(x, series.firing[:n, k])
+        self.domain_curve.setData(x, series.domains[:n], connect="finite")
+        self.ingest_curve.setData(x, series.events[:n] / 60.0, connect="finite")
+        if self._following and self._clock is not None:
+            self.plots[0].setXRange(self._clock - WINDOW_S, self._clock + 60, padding=0)
+
+    def series_snapshot(self) -> dict[str, FloatArray]:
+        """Copies of the current series (time, firing by severity, domains, ingest/s)."""
+        self.compute_firing()
+        n = self.series.length
+        snapshot = {"time": self.series.time[:n].copy()}
+        for k, severity in enumerate(SEVERITIES):
+            snapshot[severity.label] = self.series.firing[:n, k].copy()
+        snapshot["domains"] = self.series.domains[:n].copy()
+        snapshot["ingest"] = self.series.events[:n] / 60.0
+        return snapshot
+
+    # -- interaction -------------------------------------------------------
+
+    def _stop_following(self) -> None:
+        self._following = False
+
+    def follow(self) -> None:
+        """Scroll with the clock again (End)."""
+        self._following = True
+        self.refresh()
+
+    def readout_at(self, time: float) -> str:
+        """The values of the minute containing `time`, as one line of text."""
+        self.compute_firing()
+        row = self.series.row(_minute(time))
+        if row is None:
+            return ""
+        firing = ", ".join(
+            f"{s.label} {int(self.series.firing[row, k])}" for k, s in enumerate(SEVERITIES)
+        )
+        domains = self.series.domains[row]
+        events = self.series.events[row]
+        open_text = "–" if math.isnan(domains) else str(int(domains))
+        rate = "–" if math.isnan(events) else f"{events / 60:.2f}/s"
+        stamp = format_time(self.series.time[row])
+        return f"{stamp}  firing: {firing}  ·  open domains {open_text}  ·  ingest {rate}"
+
+    def _on_mouse_moved(self, position: QPointF) -> None:
+        for plot in self.plots:
+            if plot.sceneBoundingRect().contains(position):
+                time = plot.vb.mapSceneToView(position).x()
+                text = self.readout_at(time)
+                if text != self.readout.text():
+                    self.readout.setText(text)
+                    self.sig_readout_changed.emit(text)
+                return
+
+    def _on_mouse_clicked(self, event: MouseClickEvent) -> None:
+        if not event.double() or event.button() != Qt.MouseButton.LeftButton:
+            return
+        if self._region is not None:
+            self.clear_range()
+            return
+        for plot in self.plots:
+            if plot.sceneBoundingRect().contains(event.scenePos()):
+                time = plot.vb.mapSceneToView(event.scenePos()).x()
+                self.select_range(time - 300, time + 300)
+                return
+
+    def select_range(self, start: float, end: float) -> None:
+        """Show the time-range selector over [start, end] and filter the other views."""
+        if self._region is None:
+            region = pg.LinearRegionItem(values=(start, end), orientation="vertical")
+            region.setZValue(50)
+            self._style_region(region)
+            region.sigRegionChangeFinished.connect(self._on_region_changed)
+            self.plots[0].addItem(region)
+            self._region = region
+        else:
+            self._updating_region = True
+            self._region.setRegion((start, end))
+            self._updating_region = False
+        self._on_region_changed()
+
+    def clear_range(self) -> None:
+        """Remove the selector; the other views show all time again."""
+        if self._region is not None:
+            self.plots[0].removeItem(self._region)
+            self._region = None
+        self.selection.set_time_range(None)
+
+    def _style_region(self, region: pg.LinearRegionItem) -> None:
+        fill = self.theme.color("highlight")
+        fill.setAlpha(50)
+        region.setBrush(fill)
+        hover = self.theme.color("highlight")
+        hover.setAlpha(90)
+        region.setHoverBrush(hover)
+        for line in region.lines:
+            line.setPen(QPen(self.theme.color("focus"), 2))
+
+    def _on_region_changed(self) -> None:
+        if self._region is None or self._updating_region:
+            return
+        start, end = (float(v) for v in self._region.getRegion())
+        self.selection.set_time_range((start, end))
+
+    def _on_time_range(self, time_range: object) -> None:
+        """Follow a range chosen elsewhere (without echoing it back)."""
+        if time_range is None:
+            if self._region is not None:
+                self.plots[0].removeItem(self._region)
+                self._region = None
+            return
+        assert isinstance(time_range, tuple)
+        start, end = time_range
+        if self._region is None:
+            self.select_range(start, end)
+        elif tuple(self._region.getRegion()) != (start, end):
+            self._updating_region = True
+            self._region.setRegion((start, end))
+            self._updating_region = False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        key = event.key()
+        if key == Qt.Key.Key_Escape and self._region is not None:
+            self.clear_range()
+        elif key == Qt.Key.Key_End:
+            self.follow()
+        elif key == Qt.Key.Key_R and self._clock is not None:
+            (x0, x1) = self.plots[0].vb.viewRange()[0]
+            third = (x1 - x0) / 3
+            self.select_range(x0 + third, x1 - third)
+        else:
+            super().keyPressEvent(event)
+
+
+def _minute(time: float) -> int:
+    return math.floor(time / 60)
+
+
+def _episode(number: int, alert: AlertState) -> list[float]:
+    """[episode number, severity, start, end (nan while firing)] of an alert's current episode."""
+    end = alert.ends_at
+    return [
+        float(number),
+        float(int(alert.severity)),
+        float(alert.starts_at),
+        math.nan if alert.firing or end is None else float(end),
+    ]

@@ -1,0 +1,131 @@
+"""Console fixtures: the demo topology and replay, a small hand-made estate, bridge + views."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from console.bridge import EngineBridge
+from console.main_window import MainWindow
+from console.selection import Selection
+from console.session import Session
+from console.shell import theme_from_settings
+from console.theme import Theme
+from core.engine import Engine
+from core.graph.loaders import load_topology
+from core.graph.topology import Topology
+from core.ingest.fingerprint import alertmanager_fingerprint
+from core.model import AlertEvent, Severity, Status
+from core.timeline import Record, load_records
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_topology() -> Topology:
+    return load_topology(DEMO / "topology.json")
+
+
+@pytest.fixture(scope="session")
+def demo_records() -> list[Record]:
+    return load_records(DEMO / "alerts.ndjson.gz")
+
+
+def estate() -> Topology:
+    """web and admin depend on api; api on db; db on disk; batch depends on db too."""
+    return Topology.from_edges(
+        ["web", "admin", "api", "db", "disk", "batch", "lonely"],
+        [("web", "api"), ("admin", "api"), ("api", "db"), ("db", "disk"), ("batch", "db")],
+    )
+
+
+def event(
+    component: str,
+    *,
+    at: float,
+    status: Status = Status.FIRING,
+    starts: float | None = None,
+    ends: float | None = None,
+    name: str = "Down",
+    severity: Severity = Severity.CRITICAL,
+    summary: str | None = None,
+    extra: dict[str, str] | None = None,
+    label: str = "service",
+) -> AlertEvent:
+    labels = {"alertname": name, label: component, "severity": severity.label, **(extra or {})}
+    return AlertEvent(
+        fingerprint=alertmanager_fingerprint(labels),
+        status=status,
+        labels=labels,
+        annotations={"summary": summary if summary is not None else f"{component} {name}"},
+        starts_at=at if starts is None else starts,
+        ends_at=ends,
+        event_time=at,
+        severity=severity,
+    )
+
+
+@pytest.fixture
+def theme() -> Theme:
+    return Theme("dark")
+
+
+@pytest.fixture
+def selection() -> Selection:
+    return Selection()
+
+
+@pytest.fixture
+def bridge(qapp) -> EngineBridge:
+    return EngineBridge(Engine(estate()))
+
+
+def feed(bridge: EngineBridge, *events: AlertEvent) -> None:
+    """Apply events to the bridge's engine and deliver the deltas now."""
+    bridge.push(bridge.engine.apply(list(events)))
+    bridge.flush()
+
+
+# -- the application shell: fresh settings, sessions and windows ----------------
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Collect each test's garbage here: Python's cyclic GC may otherwise run in a
+    loader thread of a later test and free Qt objects off the GUI thread (a crash)."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def settings_path(tmp_path: Path) -> Path:
+    """A fresh INI file per test: never the user's settings."""
+    return tmp_path / "watchfloor.ini"
+
+
+@pytest.fixture
+def session(qapp: QApplication) -> Iterator[Session]:
+    session = Session()
+    yield session
+    session.shutdown()
+    shiboken6.delete(session)
+
+
+def make_window(qtbot: QtBot, settings_path: Path) -> MainWindow:
+    """A main window on its own session, with settings from `settings_path`."""
+    settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    window = MainWindow(Session(), theme_from_settings(settings), Selection(), settings)
+    qtbot.addWidget(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings_path: Path) -> MainWindow:
+    return make_window(qtbot, settings_path)
