@@ -197,12 +197,14 @@ class Engine:
         self._minor_firing: dict[int, set[str]] = {}
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
+        self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
         self._delta = EngineDelta()
 
     # -- applying events ---------------------------------------------------
 
     def apply(self, batch: Iterable[AlertEvent | Rejected]) -> EngineDelta:
         """Apply a batch of events in order; return what changed."""
+        self._records_by_id = None
         for item in batch:
             if isinstance(item, AlertEvent):
                 self._apply_event(item)
@@ -212,6 +214,7 @@ class Engine:
 
     def advance_to(self, time: float) -> EngineDelta:
         """Move the clock forward (expiring alerts whose endsAt has passed)."""
+        self._records_by_id = None
         if self.clock is None or time > self.clock:
             self.clock = time
         self._expire(self.clock)
@@ -405,10 +408,21 @@ class Engine:
         return views
 
     def domain(self, domain_id: str) -> DomainView | None:
-        for record in self._domains.records():
-            if record.id == domain_id:
-                return self._view(record)
-        return None
+        record = self._record(domain_id)
+        return None if record is None else self._view(record)
+
+    def domain_members(self, domain_id: str) -> list[int]:
+        """Indices of an open domain's alerting components (no ranking, no blast radius)."""
+        record = self._record(domain_id)
+        return [] if record is None else self._domains.members(record)
+
+    def _record(self, domain_id: str) -> DomainRecord | None:
+        # Records change only while events are applied; between batches every
+        # lookup by id shares one index instead of scanning all open domains.
+        by_id = self._records_by_id
+        if by_id is None:
+            by_id = self._records_by_id = {r.id: r for r in self._domains.records()}
+        return by_id.get(domain_id)
 
     def domain_of(self, node: int) -> str | None:
         record = self._domains.domain_of(node)

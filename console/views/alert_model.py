@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QColor
 
 from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import (
@@ -30,11 +31,13 @@ from console.views.alert_store import (
     IntArray,
 )
 from core.engine import Engine
+from core.model import Severity
 from core.textsafe import safe_text
 
 Index = QModelIndex | QPersistentModelIndex
 _MAX_RUNS = 64  # more separate insert/remove places than this: one layout change
 _NUMERIC = frozenset({"repeats", "episodes"})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -65,6 +68,7 @@ class AlertTableModel(QAbstractTableModel):
         self.descending = False
         self._order: IntArray = np.zeros(0, dtype=np.int64)
         self._keys: np.ndarray[Any, Any] = np.zeros(0)
+        self._cache_colors()
         self._recompute()
         theme.sig_changed.connect(self._restyle)
 
@@ -86,11 +90,12 @@ class AlertTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # The delegate asks ~10 roles per cell on every paint: answer most at once.
         if role not in _ROLES or not index.isValid() or index.row() >= self._order.size:
             return None
-        row = int(self._order[index.row()])
-        column = self.columns[index.column()]
+        return self._value(int(self._order[index.row()]), self.columns[index.column()], role)
+
+    def _value(self, row: int, column: str, role: int) -> Any:
+        """One role of the cell of store row `row` in `column`."""
         store = self.store
         if role == Qt.ItemDataRole.DisplayRole:
             text = store.text(row, column, store.engine.clock)
@@ -99,10 +104,10 @@ class AlertTableModel(QAbstractTableModel):
             return safe_text(text)
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == "severity":
-                return self.theme.severity_text_color(store.severity(row))
-            return self.theme.color("text" if store.firing(row) else "text_muted")
+                return self._colors[("severity_text", store.severity(row))]
+            return self._colors["text" if store.firing(row) else "text_muted"]
         if role == Qt.ItemDataRole.BackgroundRole and column == "severity":
-            return self.theme.severity_color(store.severity(row))
+            return self._colors[("severity", store.severity(row))]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in ("starts", "ends"):
                 return store.full_time(row, column) or None
@@ -110,10 +115,20 @@ class AlertTableModel(QAbstractTableModel):
                 return safe_text(store.text(row, column, None)) or None
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         if role == self.FINGERPRINT_ROLE:
             return store.fingerprints[row]
         return None
+
+    def _cache_colors(self) -> None:
+        """Colours the cells use, made once per theme rather than once per cell and paint."""
+        theme = self.theme
+        colors: dict[Any, QColor] = {"text": theme.color("text")}
+        colors["text_muted"] = theme.color("text_muted")
+        for severity in Severity:
+            colors[("severity", severity)] = theme.severity_color(severity)
+            colors[("severity_text", severity)] = theme.severity_text_color(severity)
+        self._colors = colors
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = self.columns[column] if 0 <= column < len(self.columns) else None
@@ -314,6 +329,7 @@ class AlertTableModel(QAbstractTableModel):
         return low + int(np.searchsorted(self._order[low:high], row))
 
     def _restyle(self) -> None:
+        self._cache_colors()
         if self._order.size:
             self.dataChanged.emit(
                 self.index(0, 0),

@@ -153,7 +153,7 @@ class AlertStore:
         self._domain_code: dict[str, int] = {}
         self._node_domain = np.full(len(ids) + 1, -1, dtype=np.int32)
         self._bulk_load(list(engine.alerts.values()))
-        self.set_domains(d.id for d in engine.domains())
+        self.set_domains(engine.domain_ids())
 
     def _bulk_load(self, alerts: list[AlertState]) -> None:
         """Fill every column at once: one C-level pass per column, not one per cell."""
@@ -234,18 +234,18 @@ class AlertStore:
 
     def set_domains(self, domain_ids: Iterable[str]) -> None:
         """Recompute which domain each component is in (after domains changed)."""
+        # Members only: building each domain's view (ranking, blast radius) here
+        # would cost every changed domain its ranking on every update.
         engine = self.engine
-        index = engine.topology.index
         self._node_domain.fill(-1)
         for domain_id in domain_ids:
-            view = engine.domain(domain_id)
-            if view is None:
+            members = engine.domain_members(domain_id)
+            if not members:
                 continue
             code = self._domain_code.get(domain_id)
             if code is None:
                 code = self._domain_code[domain_id] = len(self.domain_ids)
                 self.domain_ids.append(domain_id)
-            members = [index[m] for m in view.members]
             self._node_domain[members] = code
 
     # -- columns --------------------------------------------------------------

@@ -248,3 +248,17 @@ def test_layout_progress_is_reported_and_cached(qtbot: QtBot, tmp_path: Path, pa
     second = Canvas(qtbot, tmp_path, parts)
     assert np.array_equal(placed(first.view), placed(second.view))
     assert second.view.progress.isHidden()
+
+
+def test_domain_labels_follow_the_domains_as_they_change(canvas: Canvas) -> None:
+    # labels are pooled and refilled: each refresh must show exactly the current domains
+    view = canvas.view
+    for clock in ("2026-11-26T02:20:00Z", "2026-11-26T02:45:00Z", "2026-11-26T02:59:00Z"):
+        canvas.play_to(clock)
+        texts = view._domains.label_texts()
+        assert [t.split(" ")[0] for t in texts] == view.domain_overlays()
+        engine = canvas.player.engine
+        for text, domain_id in zip(texts, view.domain_overlays(), strict=True):
+            domain = engine.domain(domain_id)
+            assert domain is not None
+            assert text.endswith(domain.severity.label)

@@ -1,0 +1,111 @@
+"""What the canvas shows, read from the engine: worst status per node, domains, focus.
+
+Pure functions of the engine's state, so the view only stores their results
+and draws them (views hold no engine state of their own).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.engine import DomainView, Engine
+from core.graph.blast import blast_radius
+from core.graph.topology import Topology
+from core.model import Severity
+
+DOMAIN_OVERLAYS = 40
+"""Domains (worst first) that get a label, hull and bold links; all get halos."""
+
+
+def node_status(engine: Engine) -> dict[int, Severity]:
+    """Alerting node -> worst firing severity on it."""
+    status: dict[int, Severity] = {}
+    for alert in engine.active_alerts:
+        node = alert.component
+        if node is not None and engine.is_alerting(node):
+            worst = status.get(node)
+            if worst is None or alert.severity > worst:
+                status[node] = alert.severity
+    return status
+
+
+def update_status(engine: Engine, status: dict[int, Severity], fingerprints: list[str]) -> bool:
+    """Recompute only the nodes whose alerts changed; False when none did."""
+    touched: set[int] = set()
+    for fingerprint in fingerprints:
+        alert = engine.alerts.get(fingerprint)
+        if alert is not None and alert.component is not None:
+            touched.add(alert.component)
+    for node in touched:
+        firing = engine.firing_on(node)
+        if firing:
+            status[node] = max(engine.alerts[fp].severity for fp in firing)
+        else:
+            status.pop(node, None)
+    return bool(touched)
+
+
+def worst_domains(
+    engine: Engine, status: dict[int, Severity]
+) -> tuple[list[DomainView], dict[str, list[int]]]:
+    """Views of the DOMAIN_OVERLAYS worst open domains (engine order), and every domain's nodes.
+
+    Domains are grouped from the alerting nodes the canvas already knows;
+    only the chosen ones are asked of the engine, because building a view
+    (ranking, blast radius) for each of thousands of small domains in a
+    large estate cost seconds and they would only get a halo anyway.
+    """
+    groups: dict[str, list[int]] = {}
+    for node in status:
+        domain_id = engine.domain_of(node)
+        if domain_id is not None:
+            groups.setdefault(domain_id, []).append(node)
+    chosen = sorted(
+        groups,
+        key=lambda d: (-max(status[n] for n in groups[d]), -len(groups[d]), d),
+    )[:DOMAIN_OVERLAYS]
+    views = [v for v in (engine.domain(d) for d in chosen) if v is not None]
+    views.sort(key=lambda v: (-v.severity, -v.size, v.first_seen, v.id))
+    return views, groups
+
+
+def silent_candidates(topology: Topology, domains: list[DomainView]) -> set[int]:
+    """Root-cause candidates of the domains that raise no alert themselves."""
+    silent: set[int] = set()
+    for domain in domains:
+        for cause in domain.root_causes:
+            if not cause.alerting:
+                node = topology.index.get(cause.component)
+                if node is not None:
+                    silent.add(node)
+    return silent
+
+
+def focus_highlight(
+    engine: Engine, topology: Topology, focus: tuple[str, str] | None
+) -> tuple[np.ndarray, dict[int, int]]:
+    """The focused blast radius (node mask) and the ranks of its domain's root causes."""
+    highlight = np.zeros(len(topology), dtype=bool)
+    ranks: dict[int, int] = {}
+    domain_id: str | None = None
+    if focus is not None:
+        kind, key = focus
+        if kind == "domain":
+            domain_id = key
+            view = engine.domain(key)
+            if view is not None:
+                highlight[[topology.index[m] for m in view.members]] = True
+                highlight[view.impact.nodes] = True
+        else:
+            node = topology.index.get(key)
+            if node is not None:
+                highlight[blast_radius(topology, [node]).nodes] = True
+                domain_id = engine.domain_of(node)
+    if domain_id is not None:
+        view = engine.domain(domain_id)
+        if view is not None:
+            for rank, cause in enumerate(view.root_causes, start=1):
+                node = topology.index.get(cause.component)
+                if node is not None:
+                    ranks[node] = rank
+    return highlight, ranks
