@@ -252,11 +252,12 @@ class ReplaySource(QObject):
         applied = 0
         budget = self.max_events_per_tick
         while applied < budget:
-            upcoming = player.next_time()
-            if upcoming is None or upcoming > target:
+            # one engine batch for everything due, up to the tick's budget
+            until = player.batch_end(target, budget - applied)
+            if until is None:
                 break
             before = player.applied
-            self.bridge.push(player.step())
+            self.bridge.push(player.advance(until))
             applied += player.applied - before
         upcoming = player.next_time()
         behind = upcoming is not None and upcoming <= target  # budget spent: catch up next tick

@@ -411,6 +411,11 @@ class Engine:
         record = self._record(domain_id)
         return None if record is None else self._view(record)
 
+    def cached_domain(self, domain_id: str) -> DomainView | None:
+        """The domain's view if it is built and still current, else None (never builds one)."""
+        view = self._views.get(domain_id)
+        return view if view is not None and self._record(domain_id) is not None else None
+
     def domain_members(self, domain_id: str) -> list[int]:
         """Indices of an open domain's alerting components (no ranking, no blast radius)."""
         record = self._record(domain_id)

@@ -67,6 +67,26 @@ class ReplayPlayer:
             return EngineDelta()
         return self.advance(self._times[self._next])
 
+    def batch_end(self, until: float, limit: int) -> float | None:
+        """The time to `advance` to for one batch of at most `limit` observations up to `until`.
+
+        The latest time <= `until` whose observations, with those before it,
+        number at most `limit`; when the next time alone has more, that time
+        (as `step` would). None when nothing is due by `until`.
+        """
+        first = self._next
+        end = bisect.bisect_right(self._times, until, lo=first)
+        if end == first:
+            return None
+        last = min(end, first + max(limit, 1)) - 1
+        time = self._times[last]
+        if last + 1 < end and self._times[last + 1] == time:
+            # the limit falls inside one time's observations: stop before that time
+            start = bisect.bisect_left(self._times, time, lo=first, hi=last)
+            if start > first:
+                time = self._times[start - 1]
+        return time
+
     def seek(self, time: float) -> Engine:
         """Rebuild the state as of `time`; returns the new engine."""
         self.engine = self.analysis_at(time).engine

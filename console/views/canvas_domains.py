@@ -9,6 +9,8 @@ items are kept and refilled on each change instead of rebuilt.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -40,6 +42,8 @@ class DomainOverlays:
         self._labels: list[pg.TextItem] = []
         self.ids: list[str] = []
         """Ids of the labelled domains, worst first."""
+        self._cache: dict[str, _Shape] = {}  # domain id -> shape drawn for its current view
+        self._cache_key: tuple[Topology, FloatArray, float] | None = None
 
     def clear(self) -> None:
         for curve in self.links.values():
@@ -79,31 +83,23 @@ class DomainOverlays:
         links: dict[Severity, set[tuple[int, int]]] = {s: set() for s in SEVERITIES}
         hulls: list[tuple[FloatArray, QColor]] = []
         labels: list[tuple[str, Severity, float, float]] = []
-        in_domain = np.zeros(len(topology), dtype=bool)
-        dependencies = topology.dependencies
+        key = self._cache_key
+        if key is None or key[0] is not topology or key[1] is not positions or key[2] != spacing:
+            self._cache.clear()
+            self._cache_key = (topology, positions, spacing)
+        cache: dict[str, _Shape] = {}
         for domain in reversed(domains):  # worst drawn last, on top
-            members = [topology.index[m] for m in domain.members]
-            silent = [topology.index[c.component] for c in domain.root_causes if not c.alerting]
-            points = positions[members]
-            in_domain[members] = True
-            in_domain[silent] = True
-            # the domain's own links: edges with both ends among members and silent causes
-            pairs = links[domain.severity]
-            for i in (*members, *silent):
-                for j in dependencies[i]:
-                    if in_domain[j]:
-                        pairs.add((i, j) if topology.directed or i < j else (j, i))
-            in_domain[members] = False
-            in_domain[silent] = False
-            hull = padded_hull(points, pad)
-            if _compact(positions, hull, len(members)):
-                hulls.append((hull, theme.severity_color(domain.severity)))
-            halo_nodes.extend(members)
-            halo_styles.extend([SEVERITIES.index(domain.severity)] * len(members))
-            top = points[int(np.argmax(points[:, 1]))]
-            labels.append(
-                (domain.id, domain.severity, float(top[0]) + pad * 0.5, float(top[1]) + pad * 0.5)
-            )
+            shape = self._cache.get(domain.id)
+            if shape is None or shape.view is not domain:
+                shape = _shape(topology, positions, domain, pad)
+            cache[domain.id] = shape
+            links[domain.severity].update(shape.pairs)
+            if shape.hull is not None:
+                hulls.append((shape.hull, theme.severity_color(domain.severity)))
+            halo_nodes.extend(shape.members)
+            halo_styles.extend([SEVERITIES.index(domain.severity)] * len(shape.members))
+            labels.append((domain.id, domain.severity, *shape.label_at))
+        self._cache = cache  # shapes of domains no longer drawn are dropped
         for severity, curve in self.links.items():
             curve.setPen(cosmetic_pen(theme.severity_color(severity), 3.0))
             if pairs := links[severity]:
@@ -159,6 +155,41 @@ class DomainOverlays:
             label.setVisible(True)
         for label in self._labels[len(labels) :]:
             label.setVisible(False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What one labelled domain adds to the overlays, kept while its view is current."""
+
+    view: DomainView
+    members: list[int]
+    pairs: frozenset[tuple[int, int]]
+    hull: FloatArray | None  # None: not compact, no hull drawn
+    label_at: tuple[float, float]
+
+
+def _shape(topology: Topology, positions: FloatArray, domain: DomainView, pad: float) -> _Shape:
+    members = [topology.index[m] for m in domain.members]
+    silent = [topology.index[c.component] for c in domain.root_causes if not c.alerting]
+    points = positions[members]
+    inside = set(members)
+    inside.update(silent)
+    # the domain's own links: edges with both ends among members and silent causes
+    pairs: set[tuple[int, int]] = set()
+    dependencies = topology.dependencies
+    for i in (*members, *silent):
+        for j in dependencies[i]:
+            if j in inside:
+                pairs.add((i, j) if topology.directed or i < j else (j, i))
+    hull = padded_hull(points, pad)
+    top = points[int(np.argmax(points[:, 1]))]
+    return _Shape(
+        view=domain,
+        members=members,
+        pairs=frozenset(pairs),
+        hull=hull if _compact(positions, hull, len(members)) else None,
+        label_at=(float(top[0]) + pad * 0.5, float(top[1]) + pad * 0.5),
+    )
 
 
 def _compact(positions: FloatArray, hull: FloatArray, members: int) -> bool:

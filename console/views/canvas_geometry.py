@@ -106,6 +106,9 @@ def padded_hull(points: FloatArray, pad: float) -> FloatArray:
     """Vertices of a polygon around `points` at distance ~`pad` (hull of small circles)."""
     angles = np.linspace(0, 2 * math.pi, 12, endpoint=False)
     ring = np.column_stack((np.cos(angles), np.sin(angles))) * pad
+    if len(points) > 3:
+        # only the points' own hull vertices can be extreme once padded
+        points = convex_hull(points)
     cloud = (points[:, None, :] + ring[None, :, :]).reshape(-1, 2)
     return convex_hull(cloud)
 

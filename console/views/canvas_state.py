@@ -6,6 +6,8 @@ and draws them (views hold no engine state of their own).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from core.engine import DomainView, Engine
@@ -46,14 +48,21 @@ def update_status(engine: Engine, status: dict[int, Severity], fingerprints: lis
 
 
 def worst_domains(
-    engine: Engine, status: dict[int, Severity]
-) -> tuple[list[DomainView], dict[str, list[int]]]:
-    """Views of the DOMAIN_OVERLAYS worst open domains (engine order), and every domain's nodes.
+    engine: Engine,
+    status: dict[int, Severity],
+    previous: dict[str, DomainView] | None = None,
+    deadline: float | None = None,
+) -> tuple[list[DomainView], dict[str, list[int]], bool]:
+    """Views of the DOMAIN_OVERLAYS worst open domains (engine order), every domain's nodes.
 
     Domains are grouped from the alerting nodes the canvas already knows;
     only the chosen ones are asked of the engine, because building a view
     (ranking, blast radius) for each of thousands of small domains in a
     large estate cost seconds and they would only get a halo anyway.
+
+    Past `deadline` (`time.perf_counter`), views the engine would have to
+    rebuild are not built: the `previous` view of the domain is kept (a new
+    domain gets halos only) and the third value, complete, is False.
     """
     groups: dict[str, list[int]] = {}
     for node in status:
@@ -64,9 +73,20 @@ def worst_domains(
         groups,
         key=lambda d: (-max(status[n] for n in groups[d]), -len(groups[d]), d),
     )[:DOMAIN_OVERLAYS]
-    views = [v for v in (engine.domain(d) for d in chosen) if v is not None]
+    views: list[DomainView] = []
+    complete = True
+    for domain_id in chosen:
+        view = engine.cached_domain(domain_id)
+        if view is None:
+            if deadline is None or time.perf_counter() < deadline:
+                view = engine.domain(domain_id)
+            else:
+                complete = False
+                view = (previous or {}).get(domain_id)
+        if view is not None:
+            views.append(view)
     views.sort(key=lambda v: (-v.severity, -v.size, v.first_seen, v.id))
-    return views, groups
+    return views, groups, complete
 
 
 def silent_candidates(topology: Topology, domains: list[DomainView]) -> set[int]:

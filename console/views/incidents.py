@@ -13,6 +13,7 @@ The shell binds the keyboard: `A` -> `acknowledge_selected()`.
 from __future__ import annotations
 
 import getpass
+import math
 import time
 from typing import Any
 
@@ -70,19 +71,18 @@ class IncidentsModel(KeyedTableModel):
     def __init__(self, engine: Engine, theme: Theme, log: OperatorLog) -> None:
         super().__init__()
         self.engine, self.theme, self.log = engine, theme, log
-        self.views: dict[str, DomainView] = {}
         self.replace_engine(engine)
 
     def replace_engine(self, engine: Engine) -> None:
         self.engine = engine
-        domains = engine.domains()
-        self.views = {d.id: d for d in domains}
-        self.replace([d.id for d in domains])
+        self.replace(domain_order(engine))
 
     def domains_changed(self, changed: list[str]) -> None:
-        domains = self.engine.domains()
-        self.views = {d.id: d for d in domains}
-        self.sync([d.id for d in domains], changed)
+        self.sync(domain_order(self.engine), changed)
+
+    def view(self, key: str) -> DomainView | None:
+        """The open domain's view, built when a row shows it (the engine caches it)."""
+        return self.engine.domain(key)
 
     def operator_changed(self, domain_id: str) -> None:
         row = self.row_of(domain_id)
@@ -91,7 +91,7 @@ class IncidentsModel(KeyedTableModel):
             self.dataChanged.emit(self.index(row, column), self.index(row, column))
 
     def cell(self, key: str, column: int, role: int) -> Any:
-        view = self.views.get(key)
+        view = self.view(key)
         if view is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -127,6 +127,33 @@ class IncidentsModel(KeyedTableModel):
             clock = self.engine.clock
             return "" if clock is None else age(clock - view.first_seen)
         return safe_text(operator_text(self.log, view.id))
+
+
+def domain_order(engine: Engine) -> list[str]:
+    """Open domain ids in the engine's order (`Engine.domains`) without building their views.
+
+    Severity, size and first alert start come from the members' firing
+    alerts; ranking and blast radius are left to the rows that are shown.
+    """
+    alerts = engine.alerts
+    keyed: list[tuple[tuple[int, int, float, tuple[int, str]], str]] = []
+    for domain_id in engine.domain_ids():
+        members = engine.domain_members(domain_id)
+        worst = 0
+        first = math.inf
+        for member in members:
+            for fingerprint in engine.firing_on(member):
+                alert = alerts[fingerprint]
+                worst = max(worst, int(alert.severity))
+                first = min(first, alert.starts_at)
+        keyed.append(((-worst, -len(members), first, _id_order(domain_id)), domain_id))
+    keyed.sort()
+    return [domain_id for _, domain_id in keyed]
+
+
+def _id_order(domain_id: str) -> tuple[int, str]:
+    digits = domain_id.lstrip("D")
+    return (int(digits), domain_id) if digits.isdigit() else (0, domain_id)
 
 
 def operator_text(log: OperatorLog, domain_id: str) -> str:
@@ -329,7 +356,7 @@ class IncidentsView(QWidget):
     # -- detail pane ----------------------------------------------------------------
 
     def _show_detail(self, domain_id: str | None) -> None:
-        view = self.model.views.get(domain_id) if domain_id is not None else None
+        view = self.model.view(domain_id) if domain_id is not None else None
         enabled = view is not None
         for button in (self.ack_button, self.assign_button, self.note_button):
             button.setEnabled(enabled)

@@ -19,6 +19,7 @@ through a queued signal.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,13 @@ __all__ = [
     "TopologyView",
 ]
 
+DOMAIN_REBUILD_S = 0.008
+"""Time a throttled refresh spends rebuilding domain views (the rest wait a refresh)."""
+DOMAIN_HEAVY_S = 0.008
+"""A refresh taking longer than this is expensive: the next one is throttled."""
+DOMAIN_THROTTLE_MS = 250
+"""After an expensive or incomplete refresh, the next waits this long."""
+
 LEGEND = (
     "shape: ○ service  □ database  ⬠ cache/queue  ⬡ host  ◇ network  ▽ dns/ntp  ☆ edge   "
     "status: large + outlined = alerting, badge ▲ critical ◆ major ● warning ○ info;  "
@@ -133,6 +141,10 @@ class TopologyView(CanvasNavigation, QWidget):
         self._view_timer.setSingleShot(True)
         self._view_timer.setInterval(30)
         self._view_timer.timeout.connect(self._update_view_dependent)
+        self._domains_pending = False
+        self._domain_timer = QTimer(self)
+        self._domain_timer.setSingleShot(True)
+        self._domain_timer.timeout.connect(self._on_domain_timer)
 
         bridge.sig_engine_reset.connect(self._on_engine_reset)
         bridge.sig_alerts_changed.connect(self._on_alerts_changed)
@@ -177,7 +189,7 @@ class TopologyView(CanvasNavigation, QWidget):
         self.canvas.setCentralItem(self.viewbox)
         self.canvas.setAccessibleName("Topology canvas")
         self._layers = EstateLayers(self.viewbox)
-        self._domains = DomainOverlays(self.viewbox, self._layers.halos)
+        self._overlays = DomainOverlays(self.viewbox, self._layers.halos)
         self._names = NameLabels(self.viewbox)
         self._rank_labels = RankLabels(self.viewbox)
         self.viewbox.sigRangeChanged.connect(self._schedule_view_update)
@@ -194,8 +206,15 @@ class TopologyView(CanvasNavigation, QWidget):
         box.addWidget(self.legend)
 
     @property
+    def _domains(self) -> DomainOverlays:
+        """The domain overlays, with any throttled refresh applied (read by tests)."""
+        self.settle()
+        return self._overlays
+
+    @property
     def _alerting(self) -> pg.ScatterPlotItem:
         """The status overlay: alerting nodes and silent candidates (read by tests)."""
+        self.settle()
         return self._layers.alerting
 
     # -- layout ------------------------------------------------------------
@@ -250,6 +269,7 @@ class TopologyView(CanvasNavigation, QWidget):
     def _reload_engine_state(self) -> None:
         self._status = node_status(self.engine)
         self._refresh_domains()
+        self._draw_status()  # every node may have changed
 
     def _on_alerts_changed(self, added: list[str], updated: list[str], resolved: list[str]) -> None:
         changed = update_status(self.engine, self._status, [*added, *updated, *resolved])
@@ -257,15 +277,53 @@ class TopologyView(CanvasNavigation, QWidget):
             self._draw_status()
 
     def _on_domains_changed(self, opened: list[str], changed: list[str], closed: list[str]) -> None:
-        if self.positions is not None:
+        if self.positions is None:
+            return
+        if self._domain_timer.isActive():
+            self._domains_pending = True  # coalesced: the timer refreshes
+        else:
+            self._refresh_domains(throttled=True)
+
+    def _on_domain_timer(self) -> None:
+        if self._domains_pending and self.positions is not None:
+            self._refresh_domains(throttled=True)
+
+    def settle(self) -> None:
+        """Apply a domain refresh that is waiting for its throttle slot now."""
+        if self._domains_pending and self.positions is not None:
+            self._domain_timer.stop()
             self._refresh_domains()
 
-    def _refresh_domains(self) -> None:
-        """Domain overlays, silent candidates and the highlight follow the open domains."""
-        self._domain_views, self._domain_groups = worst_domains(self.engine, self._status)
-        self._silent = silent_candidates(self.engine.topology, self._domain_views)
+    def _refresh_domains(self, *, throttled: bool = False) -> None:
+        """Domain overlays, silent candidates and the highlight follow the open domains.
+
+        Throttled (a bridge flush), domain views are rebuilt within
+        DOMAIN_REBUILD_S; the rest keep their previous view until the next
+        refresh, and after an expensive or incomplete refresh the next one
+        waits DOMAIN_THROTTLE_MS (flushes in between coalesce).
+        """
+        started = time.perf_counter()
+        self._domains_pending = False
+        self._domain_timer.stop()
+        previous = {v.id: v for v in self._domain_views}
+        deadline = started + DOMAIN_REBUILD_S if throttled else None
+        self._domain_views, self._domain_groups, complete = worst_domains(
+            self.engine, self._status, previous, deadline
+        )
+        silent = silent_candidates(self.engine.topology, self._domain_views)
+        silent_changed = silent != self._silent
+        self._silent = silent
         self._draw_domains()
-        self._update_highlight()
+        if self._focus is not None or self._highlight_active:
+            self._update_highlight()
+        else:  # nothing focused: only the silent candidates and names can change
+            if silent_changed:
+                self._draw_status()
+            self._update_view_dependent()
+        if not complete:
+            self._domains_pending = True
+        if throttled and (not complete or time.perf_counter() - started > DOMAIN_HEAVY_S):
+            self._domain_timer.start(DOMAIN_THROTTLE_MS)
 
     # -- selection ---------------------------------------------------------
 
@@ -302,16 +360,19 @@ class TopologyView(CanvasNavigation, QWidget):
 
     def highlighted_nodes(self) -> set[int]:
         """Node indices drawn as part of the highlighted blast radius."""
+        self.settle()
         return set(np.flatnonzero(self._highlight).tolist())
 
     def highlighted_edges(self) -> set[tuple[int, int]]:
         """(dependent, dependency) index pairs drawn highlighted."""
+        self.settle()
         a, b = self._layers.edge_a, self._layers.edge_b
         mask = self._highlight[a] & self._highlight[b]
         return set(zip(a[mask].tolist(), b[mask].tolist(), strict=True))
 
     def root_cause_marks(self) -> dict[str, int]:
         """Component id -> rank number shown beside it."""
+        self.settle()
         assert self._topology is not None
         return {self._topology.ids[n]: r for n, r in self._ranks.items()}
 
@@ -324,6 +385,7 @@ class TopologyView(CanvasNavigation, QWidget):
 
     def drawn_fills(self) -> dict[int, QColor]:
         """Node -> fill colour of the status overlay as drawn (alerting and silent nodes)."""
+        self.settle()
         data = self._alerting.data
         return {
             int(node): QColor(brush.color())
@@ -336,10 +398,12 @@ class TopologyView(CanvasNavigation, QWidget):
 
     def domain_overlays(self) -> list[str]:
         """Ids of the failure domains drawn labelled on the canvas (worst DOMAIN_OVERLAYS)."""
-        return list(self._domains.ids)
+        self.settle()
+        return list(self._overlays.ids)
 
     def visible_labels(self) -> list[str]:
         """Names currently shown as labels."""
+        self.settle()
         return list(self._names.shown)
 
     # -- drawing -----------------------------------------------------------
@@ -366,9 +430,9 @@ class TopologyView(CanvasNavigation, QWidget):
 
     def _draw_domains(self) -> None:
         if self.positions is None or self._topology is None:
-            self._domains.clear()
+            self._overlays.clear()
         else:
-            self._domains.draw(
+            self._overlays.draw(
                 self.theme,
                 self.engine.topology,
                 self.positions,
@@ -387,7 +451,7 @@ class TopologyView(CanvasNavigation, QWidget):
 
     def _update_summary(self) -> None:
         self.summary.setText(
-            f"{len(self._status)} alerting · {len(self._domains.ids)} domains"
+            f"{len(self._status)} alerting · {len(self._overlays.ids)} domains"
             if self.positions is not None
             else ""
         )

@@ -47,6 +47,7 @@ LINE_STYLES: dict[Severity, Qt.PenStyle] = {
     Severity.INFO: Qt.PenStyle.DashDotLine,
 }
 """A line style per severity, so curves differ without colour."""
+COLUMN: dict[Severity, int] = {s: k for k, s in enumerate(SEVERITIES)}
 MARKERS: dict[Severity, str] = {**SEVERITY_SYMBOLS, Severity.INFO: "x"}
 """Theme markers, with info made distinct from warning (both are 'o' in the theme)."""
 CAPACITY = 7 * 24 * 60
@@ -150,6 +151,14 @@ class TrendsView(QWidget):
         self.series = MinuteSeries()
         # fingerprint -> episodes [episode number, severity, start, end (nan: open)]
         self._episodes: dict[str, list[list[float]]] = {}
+        # Running firing counts: settled episodes (start and end at or before the
+        # clock, which only moves forward between resets) are added once to a
+        # per-minute difference array; the rest (open, or ending after the clock)
+        # are pending and counted up to the clock on each recompute.
+        self._settled: dict[int, FloatArray] = {}  # minute -> +/- per severity column
+        self._settled_keys: dict[tuple[str, int], list[float]] = {}
+        self._pending: dict[tuple[str, int], list[float]] = {}
+        self._min_start = math.inf
         self._clock: float | None = None
         self._last_events = 0
         self._following = True
@@ -257,6 +266,7 @@ class TrendsView(QWidget):
             series.clear()
             self._episodes = {}
             self._clock = None
+            self._index_episodes()
             self._last_events = engine.events_total + engine.rejected_total
             self.refresh()
             return
@@ -284,6 +294,7 @@ class TrendsView(QWidget):
         series.domains[row] = len(engine.domain_ids())
         self._last_events = applied
         self._clock = clock
+        self._index_episodes()  # the clock may have gone back: settle against the new one
         self.refresh()
 
     def _on_alerts_changed(self, added: list[str], updated: list[str], resolved: list[str]) -> None:
@@ -295,10 +306,57 @@ class TrendsView(QWidget):
             episodes = self._episodes.setdefault(fingerprint, [])
             current = _episode(alert.episodes, alert)
             if episodes and episodes[-1][0] == alert.episodes:
+                self._forget(fingerprint, episodes[-1])
                 episodes[-1] = current
             else:
                 episodes.append(current)
+            self._count(fingerprint, current)
         self._schedule()
+
+    def _index_episodes(self) -> None:
+        """Start the running counts over from every episode kept (reset, seek)."""
+        self._settled = {}
+        self._settled_keys = {}
+        self._pending = {}
+        self._min_start = math.inf
+        for fingerprint, episodes in self._episodes.items():
+            for episode in episodes:
+                self._count(fingerprint, episode)
+
+    def _count(self, fingerprint: str, episode: list[float]) -> None:
+        self._min_start = min(self._min_start, episode[2])
+        key = (fingerprint, int(episode[0]))
+        if not self._settle(key, episode):
+            self._pending[key] = episode
+
+    def _forget(self, fingerprint: str, episode: list[float]) -> None:
+        key = (fingerprint, int(episode[0]))
+        if self._pending.pop(key, None) is None:
+            settled = self._settled_keys.pop(key, None)
+            if settled is not None:
+                self._add(settled, -1.0)
+
+    def _settle(self, key: tuple[str, int], episode: list[float]) -> bool:
+        """Add an episode that can no longer change with the clock; False if it still can."""
+        clock = self._clock
+        _, _, start, end = episode
+        if clock is None or math.isnan(end) or end > clock or start > clock:
+            return False
+        self._settled_keys[key] = episode
+        self._add(episode, 1.0)
+        return True
+
+    def _add(self, episode: list[float], sign: float) -> None:
+        _, severity, start, end = episode
+        k = COLUMN[Severity(int(severity))]
+        low = _minute(start)
+        # an episode ending exactly on a minute boundary did not fire in that minute
+        high = max(math.ceil(end / 60) - 1, low)
+        for minute, step in ((low, sign), (high + 1, -sign)):
+            row = self._settled.get(minute)
+            if row is None:
+                row = self._settled[minute] = np.zeros(len(SEVERITIES), dtype=np.float64)
+            row[k] += step
 
     def _on_clock(self, clock: float) -> None:
         engine = self.engine
@@ -332,26 +390,34 @@ class TrendsView(QWidget):
         series.firing[:] = 0
         if series.first is None or self._clock is None:
             return
-        starts = [e[2] for episodes in self._episodes.values() for e in episodes]
-        if starts:  # alerts that started before the first tick extend the series back
-            series.cover(min(series.first, _minute(min(starts))), _minute(self._clock))
-        first, length, clock = series.first, series.length, self._clock
+        clock = self._clock
+        if self._pending:
+            for key, episode in list(self._pending.items()):
+                if self._settle(key, episode):
+                    del self._pending[key]
+        if math.isfinite(self._min_start):
+            # alerts that started before the first tick extend the series back
+            series.cover(min(series.first, _minute(self._min_start)), _minute(clock))
+        first, length = series.first, series.length
         assert first is not None
-        column = {s: k for k, s in enumerate(SEVERITIES)}
         diff = np.zeros((length + 1, len(SEVERITIES)), dtype=np.float64)
-        for episodes in self._episodes.values():
-            for _, severity, start, end in episodes:
-                if start > clock:
-                    continue
-                stop = clock if math.isnan(end) or end > clock else end
-                low = _minute(start) - first
-                # an episode ending exactly on a minute boundary did not fire in that minute
-                high = max(math.ceil(stop / 60) - 1, _minute(start)) - first
-                if high < 0 or low >= length:
-                    continue
-                k = column[Severity(int(severity))]
-                diff[max(low, 0), k] += 1
-                diff[min(high, length - 1) + 1, k] -= 1
+        settled = self._settled
+        if settled:
+            minutes = np.fromiter(settled, dtype=np.int64, count=len(settled))
+            steps = np.stack(list(settled.values()))
+            rows = np.clip(minutes - first, 0, length)
+            np.add.at(diff, rows, steps)
+        for _, severity, start, end in self._pending.values():
+            if start > clock:
+                continue
+            stop = clock if math.isnan(end) or end > clock else end
+            low = _minute(start) - first
+            high = max(math.ceil(stop / 60) - 1, _minute(start)) - first
+            if high < 0 or low >= length:
+                continue
+            k = COLUMN[Severity(int(severity))]
+            diff[max(low, 0), k] += 1
+            diff[min(high, length - 1) + 1, k] -= 1
         series.firing[:length] = np.cumsum(diff[:length], axis=0)
 
     def refresh(self) -> None:

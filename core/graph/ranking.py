@@ -119,9 +119,10 @@ def rank_root_causes(
     explains = {node: member_set.intersection(reach(node)) for node in candidates}
     unexplained = set(member_set)
     ranked: list[RankedCause] = []
+    memo: dict[int, _Terms] = {}
     while candidates and len(ranked) < limit:
         scored = [
-            _score(topology, node, member_set, unexplained, explains[node], evidence)
+            _score(topology, node, member_set, unexplained, explains[node], evidence, memo)
             for node in candidates
         ]
         best = min(scored, key=lambda c: (-c.score, _start(c, evidence), topology.ids[c.node]))
@@ -131,6 +132,19 @@ def rank_root_causes(
     return ranked
 
 
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """The parts of a candidate's score that do not change while ranking explains away."""
+
+    specificity: float
+    upstream: float
+    timing: float
+    severity: float
+    evidence: float
+    flap: float
+    reasons: tuple[str, ...]  # after the coverage reasons
+
+
 def _score(
     topology: Topology,
     node: int,
@@ -138,19 +152,22 @@ def _score(
     unexplained: set[int],
     explained_all: set[int],
     evidence: Mapping[int, Evidence],
+    memo: dict[int, _Terms] | None = None,
 ) -> RankedCause:
     """Score one candidate; coverage counts only members no better candidate explains.
 
     Coverage is relative to the whole domain, so scores never rise down the list.
+    `memo` keeps the parts that do not depend on what is still unexplained
+    between the rounds of one ranking.
     """
     alerting = node in members
     explained = len(explained_all & unexplained)
     coverage = explained / len(members)
-    dependents = topology.dependents[node]
-    alerting_above = sum(1 for d in dependents if d in members)
-    specificity = alerting_above / len(dependents) if dependents else 1.0
-    below = [d for d in topology.dependencies[node] if d in members]
-    upstream = 0.0 if below else 1.0
+    terms = memo.get(node) if memo is not None else None
+    if terms is None:
+        terms = _terms(topology, node, members, explained_all, evidence)
+        if memo is not None:
+            memo[node] = terms
     reasons = [f"explains {len(explained_all)} of {len(members)} alerting components"]
     if explained < len(explained_all):
         reasons.append(
@@ -158,6 +175,34 @@ def _score(
             if explained
             else "nothing beyond the causes above"
         )
+    reasons.extend(terms.reasons)
+    score = (
+        W_COVERAGE * coverage
+        + W_SPECIFICITY * terms.specificity
+        + W_UPSTREAM * terms.upstream
+        + W_TIMING * terms.timing
+        + W_SEVERITY * terms.severity
+        + W_EVIDENCE * terms.evidence
+        - terms.flap
+    )
+    score = round(min(1.0, max(0.0, score)), 4)
+    return RankedCause(node, score, alerting, len(explained_all), tuple(reasons))
+
+
+def _terms(
+    topology: Topology,
+    node: int,
+    members: set[int],
+    explained_all: set[int],
+    evidence: Mapping[int, Evidence],
+) -> _Terms:
+    alerting = node in members
+    dependents = topology.dependents[node]
+    alerting_above = sum(1 for d in dependents if d in members)
+    specificity = alerting_above / len(dependents) if dependents else 1.0
+    below = [d for d in topology.dependencies[node] if d in members]
+    upstream = 0.0 if below else 1.0
+    reasons: list[str] = []
     if dependents:
         reasons.append(f"{alerting_above} of {len(dependents)} direct dependents alerting")
     if below:
@@ -185,7 +230,7 @@ def _score(
             reasons.append(f"flapping ({ev.episodes} episodes)")
     else:
         explained_sev = max(
-            (evidence[n].severity for n in members if n in dependents),
+            (evidence[n].severity for n in dependents if n in members),
             default=Severity.WARNING,
         )
         timing = 1.0
@@ -193,17 +238,7 @@ def _score(
         evidence_score = SILENT_EVIDENCE
         flap = 0.0
         reasons.append("silent: no alert of its own")
-    score = (
-        W_COVERAGE * coverage
-        + W_SPECIFICITY * specificity
-        + W_UPSTREAM * upstream
-        + W_TIMING * timing
-        + W_SEVERITY * severity
-        + W_EVIDENCE * evidence_score
-        - flap
-    )
-    score = round(min(1.0, max(0.0, score)), 4)
-    return RankedCause(node, score, alerting, len(explained_all), tuple(reasons))
+    return _Terms(specificity, upstream, timing, severity, evidence_score, flap, tuple(reasons))
 
 
 def _start(cause: RankedCause, evidence: Mapping[int, Evidence]) -> float:
