@@ -41,7 +41,6 @@ What is measured (wall clock, `time.perf_counter`, on the GUI thread):
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import random
 import statistics
@@ -59,6 +58,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from benchmarks.bench_blast_radius import layered_dag
+from benchmarks.bench_engine import webhook_line
 from console.bridge import EngineBridge
 from console.main_window import MainWindow
 from console.replay_source import ReplaySource
@@ -78,7 +78,7 @@ from core.engine import Engine, EngineDelta
 from core.graph.loaders import save_node_link
 from core.graph.topology import Topology
 from core.ingest.fingerprint import alertmanager_fingerprint
-from core.model import AlertEvent, Rejected, format_time
+from core.model import AlertEvent, Rejected
 
 NODES = 10_000
 TIERS = 6
@@ -112,33 +112,6 @@ def _dependents_closure(topology: Topology, root: int, limit: int) -> list[int]:
                 if len(order) >= limit:
                     return order
     return order
-
-
-def _payload(
-    labels: dict[str, str], fingerprint: str, status: str, starts: float, ends: float | None
-) -> bytes:
-    alert = {
-        "status": status,
-        "labels": labels,
-        "annotations": {"summary": f"{labels['alertname']} on {labels['service']}"},
-        "startsAt": format_time(starts),
-        "endsAt": format_time(ends) if ends is not None else "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.local/graph?g0.expr=up",
-        "fingerprint": fingerprint,
-    }
-    payload = {
-        "receiver": "noc",
-        "status": status,
-        "alerts": [alert],
-        "groupLabels": {"alertname": labels["alertname"]},
-        "commonLabels": labels,
-        "commonAnnotations": alert["annotations"],
-        "externalURL": "http://alertmanager.local",
-        "version": "4",
-        "groupKey": "{}:{alertname}",
-        "truncatedAlerts": 0,
-    }
-    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _labels(name: str, component: str, severity: str, extra: str) -> dict[str, str]:
@@ -195,7 +168,7 @@ def live_stream(topology: Topology, records: int, seed: int) -> list[bytes]:
                 index = rng.randrange(reach)
                 starts = incident_firing.setdefault((k, index), now)
                 labels, fingerprint = alerts[index]
-                lines.append(_payload(labels, fingerprint, "firing", starts, None))
+                lines.append(webhook_line(labels, fingerprint, "firing", starts, None))
             else:  # recovering: resolve what is firing, re-send the rest
                 open_ = [key for key in incident_firing if key[0] == k] or [(k, 0)]
                 key = rng.choice(open_)
@@ -203,10 +176,10 @@ def live_stream(topology: Topology, records: int, seed: int) -> list[bytes]:
                 labels, fingerprint = alerts[key[1]]
                 if rng.random() < 0.5:
                     starts = incident_firing.pop(key)
-                    lines.append(_payload(labels, fingerprint, "resolved", starts, now))
+                    lines.append(webhook_line(labels, fingerprint, "resolved", starts, now))
                 else:
                     lines.append(
-                        _payload(labels, fingerprint, "firing", incident_firing[key], None)
+                        webhook_line(labels, fingerprint, "firing", incident_firing[key], None)
                     )
             continue
         roll = rng.random()
@@ -224,7 +197,7 @@ def live_stream(topology: Topology, records: int, seed: int) -> list[bytes]:
             starts = firing.setdefault(index, now)
             status, ends = "firing", None
         labels, fingerprint = pool[index]
-        lines.append(_payload(labels, fingerprint, status, starts, ends))
+        lines.append(webhook_line(labels, fingerprint, status, starts, ends))
     return lines
 
 

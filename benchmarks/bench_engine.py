@@ -77,29 +77,36 @@ def alert_stream(topology: Topology, records: int, seed: int) -> list[bytes]:
             starts = firing.setdefault(index, now)
             status, ends = "firing", None
         labels, fingerprint = pool[index]
-        alert = {
-            "status": status,
-            "labels": labels,
-            "annotations": {"summary": f"{labels['alertname']} on {labels['service']}"},
-            "startsAt": format_time(starts),
-            "endsAt": format_time(ends) if ends is not None else "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus.local/graph?g0.expr=up",
-            "fingerprint": fingerprint,
-        }
-        payload = {
-            "receiver": "noc",
-            "status": status,
-            "alerts": [alert],
-            "groupLabels": {"alertname": labels["alertname"]},
-            "commonLabels": labels,
-            "commonAnnotations": alert["annotations"],
-            "externalURL": "http://alertmanager.local",
-            "version": "4",
-            "groupKey": "{}:{alertname}",
-            "truncatedAlerts": 0,
-        }
-        lines.append(json.dumps(payload, separators=(",", ":")).encode())
+        lines.append(webhook_line(labels, fingerprint, status, starts, ends))
     return lines
+
+
+def webhook_line(
+    labels: dict[str, str], fingerprint: str, status: str, starts: float, ends: float | None
+) -> bytes:
+    """One Alertmanager webhook notification carrying a single alert, as NDJSON bytes."""
+    alert = {
+        "status": status,
+        "labels": labels,
+        "annotations": {"summary": f"{labels['alertname']} on {labels['service']}"},
+        "startsAt": format_time(starts),
+        "endsAt": format_time(ends) if ends is not None else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.local/graph?g0.expr=up",
+        "fingerprint": fingerprint,
+    }
+    payload = {
+        "receiver": "noc",
+        "status": status,
+        "alerts": [alert],
+        "groupLabels": {"alertname": labels["alertname"]},
+        "commonLabels": labels,
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://alertmanager.local",
+        "version": "4",
+        "groupKey": "{}:{alertname}",
+        "truncatedAlerts": 0,
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def grouped_stream(topology: Topology, records: int, seed: int) -> list[bytes]:

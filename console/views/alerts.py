@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +32,7 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_model import AlertTableModel, column_title
 from console.views.alert_store import BASE_COLUMNS, AlertFilter, short_time
 from console.widgets.plain import plain_label, set_plain
+from console.widgets.tables import show_row
 from core.engine import Engine
 from core.model import Severity
 
@@ -350,13 +351,7 @@ class AlertsView(QWidget):
             if row is None:
                 selection_model.clearSelection()
                 return
-            index = self.model.index(row, 0)
-            selection_model.setCurrentIndex(
-                index,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            self.table.scrollTo(index)
+            show_row(self.table, row)
         finally:
             self._syncing = False
 

@@ -36,6 +36,7 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import age, short_time
 from console.views.keyed_model import KeyedTableModel
 from console.widgets.plain import plain_label, plain_view, set_plain
+from console.widgets.tables import show_row
 from core.engine import DomainView, Engine
 from core.operator import OperatorAction, OperatorLog
 from core.textsafe import safe_text
@@ -334,13 +335,7 @@ class IncidentsView(QWidget):
                     QModelIndex(), QItemSelectionModel.SelectionFlag.Clear
                 )
             else:
-                index = self.model.index(row, 0)
-                selection_model.setCurrentIndex(
-                    index,
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows,
-                )
-                self.table.scrollTo(index)
+                show_row(self.table, row)
         finally:
             self._syncing = False
         self._show_detail(domain_id)

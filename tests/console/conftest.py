@@ -21,9 +21,11 @@ from console.theme import Theme
 from core.engine import Engine
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
-from core.ingest.fingerprint import alertmanager_fingerprint
-from core.model import AlertEvent, Severity, Status
+from core.model import AlertEvent
 from core.timeline import Record, load_records
+from tests.builders import estate, event
+
+__all__ = ["estate", "event"]  # the console tests import them from here
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
@@ -36,40 +38,6 @@ def demo_topology() -> Topology:
 @pytest.fixture(scope="session")
 def demo_records() -> list[Record]:
     return load_records(DEMO / "alerts.ndjson.gz")
-
-
-def estate() -> Topology:
-    """web and admin depend on api; api on db; db on disk; batch depends on db too."""
-    return Topology.from_edges(
-        ["web", "admin", "api", "db", "disk", "batch", "lonely"],
-        [("web", "api"), ("admin", "api"), ("api", "db"), ("db", "disk"), ("batch", "db")],
-    )
-
-
-def event(
-    component: str,
-    *,
-    at: float,
-    status: Status = Status.FIRING,
-    starts: float | None = None,
-    ends: float | None = None,
-    name: str = "Down",
-    severity: Severity = Severity.CRITICAL,
-    summary: str | None = None,
-    extra: dict[str, str] | None = None,
-    label: str = "service",
-) -> AlertEvent:
-    labels = {"alertname": name, label: component, "severity": severity.label, **(extra or {})}
-    return AlertEvent(
-        fingerprint=alertmanager_fingerprint(labels),
-        status=status,
-        labels=labels,
-        annotations={"summary": summary if summary is not None else f"{component} {name}"},
-        starts_at=at if starts is None else starts,
-        ends_at=ends,
-        event_time=at,
-        severity=severity,
-    )
 
 
 @pytest.fixture

@@ -5,40 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from core.engine import Engine
-from core.graph.topology import Topology
-from core.ingest.fingerprint import alertmanager_fingerprint
 from core.model import AlertEvent, Rejected, Severity, Status
-
-
-def estate() -> Topology:
-    """web and admin depend on api; api on db; db on disk; batch depends on db too."""
-    return Topology.from_edges(
-        ["web", "admin", "api", "db", "disk", "batch", "lonely"],
-        [("web", "api"), ("admin", "api"), ("api", "db"), ("db", "disk"), ("batch", "db")],
-    )
-
-
-def event(
-    component: str,
-    *,
-    at: float,
-    status: Status = Status.FIRING,
-    starts: float | None = None,
-    ends: float | None = None,
-    name: str = "Down",
-    severity: Severity = Severity.CRITICAL,
-) -> AlertEvent:
-    labels = {"alertname": name, "service": component, "severity": severity.label}
-    return AlertEvent(
-        fingerprint=alertmanager_fingerprint(labels),
-        status=status,
-        labels=labels,
-        annotations={"summary": f"{component} {name}"},
-        starts_at=at if starts is None else starts,
-        ends_at=ends,
-        event_time=at,
-        severity=severity,
-    )
+from tests.builders import estate, event
 
 
 def test_repeat_updates_instead_of_duplicating() -> None:

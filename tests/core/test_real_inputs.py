@@ -11,7 +11,7 @@ from core.engine import Engine
 from core.graph.loaders import load_topology
 from core.ingest.decode import Decoder
 from core.timeline import Record
-from tests.core.test_engine import event
+from tests.builders import event
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GEANT = Path(topohub.__file__).parent / "data" / "sndlib" / "geant.json"
