@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-HEADLESS_COMMANDS = frozenset({"analyze"})
+# Subcommands that never open a window (core.cli): no PySide6 import.
+HEADLESS_COMMANDS = frozenset({"analyze", "record", "risk", "snapshot", "topology", "history"})
 EXIT_USAGE = 2
 DEMO_SPEED = 50.0  # the demo's alert hour in 72 seconds
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
 
 from core.engine import EngineConfig
 from core.graph.loaders import TopologyError, load_topology
@@ -19,6 +20,10 @@ from core.ingest.replay import ReplayError
 from core.model import parse_time
 
 EXIT_USAGE = 2
+
+
+# argparse's subparsers action (its class is private).
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class UsageError(Exception):
@@ -73,7 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not join alerting components through a silent shared dependency",
     )
+    analyze.set_defaults(handler=_analyze)
+    for register in _command_modules():
+        register(commands)
     return parser
+
+
+def _command_modules() -> list[Callable[[Subparsers], None]]:
+    """Each headless command group registers its own subparser and handler.
+
+    A handler takes the parsed namespace and returns the exit status; it raises
+    UsageError for anything the user can fix. Imports inside handlers stay lazy.
+    """
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,9 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.error(f"unknown command {args.command!r}")
     try:
-        if args.command == "analyze":
-            return _analyze(args)
+        return handler(args)
     except UsageError as exc:
         print(f"watchfloor {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -92,8 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    parser.error(f"unknown command {args.command!r}")
-    return EXIT_USAGE  # pragma: no cover (parser.error exits)
 
 
 def _analyze(args: argparse.Namespace) -> int:
