@@ -1,0 +1,1 @@
+"""History: what the console remembers across sessions (SQLite, or InfluxDB when configured)."""
