@@ -7,7 +7,10 @@ Prints, medians of several runs (the machine is noisy; compare the ratios):
 - end-to-end events/s over NDJSON webhook lines (decode + engine.apply),
   and the same for engine.apply alone on pre-decoded events;
 - Union-Find arrivals/s (FailureDomains.activate) next to recomputing the
-  connected components of the alerting subgraph with networkx per arrival.
+  connected components of the alerting subgraph with networkx per arrival;
+- resolves and re-fires of members of one large domain per second (DESIGN.md 5:
+  a resolve re-splits only its own domain, and costs what splits off, not the
+  domain), with the domain's size.
 
     .venv/bin/python benchmarks/bench_engine.py
 """
@@ -202,6 +205,32 @@ def union_find_arrivals(topology: Topology, nodes: list[int]) -> float:
     return time.perf_counter() - start
 
 
+def large_domain_churn(topology: Topology, size: int, flips: int, seed: int) -> tuple[int, float]:
+    """One domain of about `size` members; resolve and re-fire random members.
+
+    Returns the largest domain's size and resolves + re-fires per second.
+    """
+    rng = random.Random(seed)
+    root = min(range(len(topology)), key=lambda n: (-len(topology.dependents[n]), n))
+    members = [root]
+    seen = {root}
+    for node in members:  # what depends on root, nearest first
+        for other in topology.dependents[node]:
+            if other not in seen and len(members) < size:
+                seen.add(other)
+                members.append(other)
+    domains = FailureDomains(topology)
+    for t, node in enumerate(members):
+        domains.activate(node, float(t))
+    largest = max(r.size for r in domains.records())
+    picks = [rng.choice(members) for _ in range(flips)]
+    start = time.perf_counter()
+    for t, node in enumerate(picks, start=len(members)):
+        domains.deactivate(node, float(t))
+        domains.activate(node, float(t))
+    return largest, 2 * flips / (time.perf_counter() - start)
+
+
 def networkx_arrivals(graph: nx.Graph, nodes: list[int]) -> float:
     alerting: set[int] = set()
     start = time.perf_counter()
@@ -271,6 +300,14 @@ def main() -> None:
     print(f"Union-Find arrivals:       {uf:>12,.0f} arrivals/s (50,000 arrivals, with bridging)")
     print(f"networkx recompute:        {nx_rate:>12,.0f} arrivals/s (first 300 arrivals)")
     print(f"ratio Union-Find / networkx: {uf / nx_rate:,.0f}x")
+    for size in (500, 5_000):
+        runs = [large_domain_churn(topology, size, 2_000, SEED + run) for run in range(3)]
+        largest = runs[0][0]
+        rate = statistics.median(rate for _, rate in runs)
+        print(
+            f"resolve + re-fire in a {largest:,}-member domain: {rate:>10,.0f} updates/s "
+            f"(median of {len(runs)})"
+        )
 
 
 if __name__ == "__main__":

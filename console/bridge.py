@@ -4,13 +4,15 @@ Whoever drives the engine (replay, live source) hands each `EngineDelta` to
 `EngineBridge.push`; bursts are merged and emitted at most once per frame
 (`interval_ms`), so a storm of 100k alerts costs the views a handful of
 updates, not 100k. Views hold no engine state of their own: on a signal they
-read what they need from `bridge.engine`.
+read what they need from `bridge.engine`, and domain views (ranking, blast
+radius) from `bridge.views`, which builds large ones off the GUI thread.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from console.domain_views import DomainViews
 from core.engine import Engine, EngineDelta
 from core.model import Rejected
 
@@ -26,6 +28,8 @@ class EngineBridge(QObject):
     """Fingerprints added, updated, resolved since the last emission (each once)."""
     sig_domains_changed = Signal(list, list, list)
     """Domain ids opened, changed, closed since the last emission."""
+    sig_domains_merged = Signal(dict)
+    """Closed domain id -> the open domain it merged into (just before sig_domains_changed)."""
     sig_rejected = Signal(list)
     """New `Rejected` records since the last emission."""
     sig_clock_changed = Signal(float)
@@ -34,6 +38,7 @@ class EngineBridge(QObject):
     def __init__(self, engine: Engine, interval_ms: int = FRAME_MS) -> None:
         super().__init__()
         self.engine = engine
+        self.views = DomainViews(engine, self)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
@@ -47,6 +52,7 @@ class EngineBridge(QObject):
         self._opened: dict[str, None] = {}
         self._changed: dict[str, None] = {}
         self._closed: dict[str, None] = {}
+        self._merged: dict[str, str] = {}
         self._rejected: list[Rejected] = []
         self._clock: float | None = None
 
@@ -55,6 +61,7 @@ class EngineBridge(QObject):
         self._timer.stop()
         self._clear()
         self.engine = engine
+        self.views.reset(engine)
         self.sig_engine_reset.emit(engine)
         if engine.clock is not None:
             self.sig_clock_changed.emit(engine.clock)
@@ -71,6 +78,7 @@ class EngineBridge(QObject):
                 continue  # opened and closed within one frame: never shown
             self._changed.pop(domain_id, None)
             self._closed[domain_id] = None
+        self._merged.update(delta.merged_into)
         self._rejected.extend(delta.rejected)
         if delta.clock is not None:
             self._clock = delta.clock
@@ -82,15 +90,38 @@ class EngineBridge(QObject):
         self._timer.stop()
         added, updated, resolved = list(self._added), list(self._updated), list(self._resolved)
         opened, changed, closed = list(self._opened), list(self._changed), list(self._closed)
-        rejected, clock = self._rejected, self._clock
+        rejected, clock, merged = self._rejected, self._clock, self._merged
         self._clear()
         fresh = set(added)
         updated = [fp for fp in updated if fp not in fresh]
         if added or updated or resolved:
             self.sig_alerts_changed.emit(added, updated, resolved)
+        if closed:
+            self.views.forget(closed)
+        merged = self._final_merges(merged)
+        if merged:
+            self.sig_domains_merged.emit(merged)
         if opened or changed or closed:
             self.sig_domains_changed.emit(opened, changed, closed)
         if rejected:
             self.sig_rejected.emit(rejected)
         if clock is not None:
             self.sig_clock_changed.emit(clock)
+
+    def _final_merges(self, merged: dict[str, str]) -> dict[str, str]:
+        """Each merged id -> the open domain it ended up in (A into B, then B into C: C)."""
+        engine = self.engine
+        final: dict[str, str] = {}
+        for gone in merged:
+            into, seen = merged[gone], {gone}
+            while into in merged and into not in seen:
+                seen.add(into)
+                into = merged[into]
+            if engine.domain_size(into):
+                final[gone] = into
+        return final
+
+    def shutdown(self) -> None:
+        """Stop the domain-view worker (window closing)."""
+        self._timer.stop()
+        self.views.shutdown()

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+TimeRange = tuple[float, float]
+"""(start, end) in epoch seconds, start <= end."""
+
 
 class Selection(QObject):
     """The selected component, domain and alert, and the time range filter."""
@@ -30,7 +33,7 @@ class Selection(QObject):
         self.component: str | None = None
         self.domain: str | None = None
         self.alert: str | None = None
-        self.time_range: tuple[float, float] | None = None
+        self.time_range: TimeRange | None = None
 
     def set_component(self, component: str | None) -> None:
         if component != self.component:
@@ -47,7 +50,7 @@ class Selection(QObject):
             self.alert = alert
             self.sig_alert_changed.emit(alert)
 
-    def set_time_range(self, time_range: tuple[float, float] | None) -> None:
+    def set_time_range(self, time_range: TimeRange | None) -> None:
         if time_range != self.time_range:
             self.time_range = time_range
             self.sig_time_range_changed.emit(time_range)

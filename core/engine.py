@@ -16,19 +16,38 @@ Alert semantics (DESIGN.md 3.2):
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from core.graph.blast import blast_radius
+from core.domain_view import (
+    DomainInputs,
+    DomainSummary,
+    DomainView,
+    Impact,
+    RootCause,
+    build_domain_view,
+    local_reach,
+)
+from core.domain_view import domain_order as _domain_order
 from core.graph.domains import DomainChanges, DomainRecord, FailureDomains
 from core.graph.ranking import Evidence, RankedCause, rank_root_causes
 from core.graph.topology import Topology
 from core.ingest.mapping import DEFAULT_COMPONENT_LABELS, ComponentMapper
 from core.model import AlertEvent, Rejected, Severity, Status
+
+__all__ = [  # the domain views are defined in core.domain_view; importable from here too
+    "AlertState",
+    "DomainInputs",
+    "DomainSummary",
+    "DomainView",
+    "Engine",
+    "EngineConfig",
+    "EngineDelta",
+    "Impact",
+    "RootCause",
+    "build_domain_view",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,73 +92,6 @@ class AlertState:
     @property
     def firing(self) -> bool:
         return self.status is Status.FIRING
-
-
-@dataclass(frozen=True, slots=True)
-class RootCause:
-    """A ranked root-cause candidate as reported (DESIGN.md 3.4)."""
-
-    component: str
-    score: float
-    alerting: bool
-    explains: int = 0
-    reasons: tuple[str, ...] = ()
-
-
-class Impact:
-    """Non-alerting components in a domain's blast radius, with hop distances.
-
-    Kept as index arrays (a failure low in a large estate can impact tens of
-    thousands of components); ids are made only when asked for.
-    """
-
-    __slots__ = ("hops", "nodes", "topology")
-
-    def __init__(self, topology: Topology, nodes: npt.NDArray[Any], hops: npt.NDArray[Any]) -> None:
-        self.topology = topology
-        self.nodes = nodes
-        self.hops = hops
-
-    def __len__(self) -> int:
-        return int(self.nodes.size)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Impact):
-            return NotImplemented
-        return bool(
-            np.array_equal(self.nodes, other.nodes) and np.array_equal(self.hops, other.hops)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def ids(self, limit: int | None = None) -> tuple[str, ...]:
-        """Component ids, nearest first (then by index)."""
-        ids = self.topology.ids
-        nodes = self.nodes.tolist() if limit is None else self.nodes[:limit].tolist()
-        return tuple(ids[n] for n in nodes)
-
-
-@dataclass(frozen=True, slots=True)
-class DomainView:
-    """A failure domain as views and reports show it."""
-
-    id: str
-    severity: Severity
-    first_seen: float
-    opened_at: float
-    members: tuple[str, ...]
-    root_causes: tuple[RootCause, ...]
-    impact: Impact
-    alerts: tuple[str, ...]
-
-    @property
-    def impacted(self) -> tuple[str, ...]:
-        """Ids of the non-alerting components in the blast radius, nearest first."""
-        return self.impact.ids()
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
 
 
 @dataclass(slots=True)
@@ -191,6 +143,8 @@ class Engine:
         self.events_total = 0
         self.clock: float | None = None
         self._firing: dict[int, set[str]] = {}  # component -> firing fingerprints
+        # component -> its Evidence, dropped whenever its firing alerts change
+        self._evidence_of: dict[int, Evidence] = {}
         self._episodes: dict[int, int] = {}  # component -> times it started alerting
         self._unmapped_firing: set[str] = set()
         # Firing alerts below domain_min_severity: shown, but they form no domain.
@@ -199,6 +153,10 @@ class Engine:
         self._views: dict[str, DomainView] = {}
         self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
         self._delta = EngineDelta()
+        # Deltas taken so far, and the delta in which each open domain last changed:
+        # a view built from inputs taken after that delta is still current.
+        self._deltas_taken = 0
+        self._changed_in: dict[str, int] = {}
 
     # -- applying events ---------------------------------------------------
 
@@ -268,6 +226,7 @@ class Engine:
                 state.repeats += 1
                 if event.starts_at < state.starts_at:
                     state.starts_at = event.starts_at
+                    self._touch_component(state.component)  # its onset moved
                 state.ends_at = event.ends_at
                 if event.ends_at is not None:
                     heapq.heappush(self._expiry, (event.ends_at, state.fingerprint))
@@ -326,6 +285,7 @@ class Engine:
             return
         firing = self._firing.get(node)
         if firing is None:
+            self._evidence_of.pop(node, None)
             self._firing[node] = {state.fingerprint}
             self._episodes[node] = self._episodes.get(node, 0) + 1
             self._domains.activate(node, state.last_event_time)
@@ -347,6 +307,7 @@ class Engine:
             self._touch_component(node)
         else:
             del self._firing[node]
+            self._evidence_of.pop(node, None)
             self._domains.deactivate(node, time)
 
     def _expire(self, now: float) -> None:
@@ -361,6 +322,7 @@ class Engine:
     def _touch_component(self, node: int | None) -> None:
         if node is None:
             return
+        self._evidence_of.pop(node, None)
         record = self._domains.domain_of(node)
         if record is not None:
             self._domains.changes.changed.add(record.id)
@@ -374,8 +336,13 @@ class Engine:
         delta.domains_closed = [d for d in changes.closed if d not in opened]
         delta.domains_changed = sorted(changes.changed - opened - closed, key=_domain_order)
         delta.merged_into = dict(changes.merged_into)
-        for domain_id in changes.changed | closed:
+        self._deltas_taken += 1
+        for domain_id in changes.changed:
             self._views.pop(domain_id, None)
+            self._changed_in[domain_id] = self._deltas_taken
+        for domain_id in closed:
+            self._views.pop(domain_id, None)
+            self._changed_in.pop(domain_id, None)
         changes.clear()
         delta.clock = self.clock
         self._delta = EngineDelta()
@@ -416,6 +383,25 @@ class Engine:
         view = self._views.get(domain_id)
         return view if view is not None and self._record(domain_id) is not None else None
 
+    def domain_summary(self, domain_id: str) -> DomainSummary | None:
+        """Severity, size and onset of an open domain (O(members); no ranking, no blast radius)."""
+        record = self._record(domain_id)
+        if record is None:
+            return None
+        severity, first_seen = Severity.INFO, math.inf
+        for m in self._domains.members(record):
+            evidence = self._evidence(m)
+            if evidence.severity > severity:
+                severity = evidence.severity
+            if evidence.first_start < first_seen:
+                first_seen = evidence.first_start
+        return DomainSummary(record.id, severity, record.size, first_seen, record.opened_at)
+
+    def domain_size(self, domain_id: str) -> int:
+        """How many alerting components an open domain has (0: not open)."""
+        record = self._record(domain_id)
+        return 0 if record is None else record.size
+
     def domain_members(self, domain_id: str) -> list[int]:
         """Indices of an open domain's alerting components (no ranking, no blast radius)."""
         record = self._record(domain_id)
@@ -441,86 +427,56 @@ class Engine:
             members,
             evidence,
             self.is_alerting,
-            self._local_reach(members),
+            local_reach(self.topology, members, self._domains.alerting_bytes),
             limit=self.config.root_cause_limit,
         )
 
-    def _local_reach(self, members: Sequence[int]) -> Callable[[int], list[int]]:
-        """Blast radius within the domain: its members and their silent dependencies.
+    def domain_inputs(self, domain_id: str) -> DomainInputs | None:
+        """A snapshot of what the open domain's view is built from (None: not open).
 
-        What a candidate explains is counted over the domain, so the search
-        never needs to leave it (a full blast radius can be most of a large
-        estate); one silent hop is allowed, as domains are joined through
-        impaired silent components.
+        For `build_domain_view` on another thread; hand the result back with
+        `adopt_view`. Costs O(members and their alerts), not a ranking.
         """
-        topo = self.topology
-        firing = self._firing
-        local = set(members)
-        for m in members:
-            local.update(d for d in topo.dependencies[m] if d not in firing)
-        dependents = topo.dependents
+        record = self._record(domain_id)
+        return None if record is None else self._inputs(record, copy=True)
 
-        def reach(node: int) -> list[int]:
-            seen = {node}
-            order = [node]
-            for current in order:
-                for other in dependents[current]:
-                    if other in local and other not in seen:
-                        seen.add(other)
-                        order.append(other)
-            return order
+    def adopt_view(self, inputs: DomainInputs, view: DomainView) -> bool:
+        """Cache a view built from `inputs` if the domain has not changed since (True: kept)."""
+        if self._record(inputs.id) is None:
+            return False
+        if self._changed_in.get(inputs.id, 0) > inputs.version:
+            return False
+        self._views.setdefault(inputs.id, view)
+        return True
 
-        return reach
+    def _inputs(self, record: DomainRecord, *, copy: bool) -> DomainInputs:
+        nodes = self._domains.members(record)
+        flags = self._domains.alerting_bytes
+        return DomainInputs(
+            id=record.id,
+            opened_at=record.opened_at,
+            version=self._deltas_taken,
+            members=tuple(nodes),
+            evidence={m: self._evidence(m) for m in nodes},
+            alerts=tuple((self.alerts[fp].starts_at, fp) for m in nodes for fp in self._firing[m]),
+            alerting=bytes(flags) if copy else flags,
+        )
 
     def _evidence(self, node: int) -> Evidence:
-        firing = [self.alerts[fp] for fp in self._firing[node]]
-        return Evidence(
-            first_start=min(a.starts_at for a in firing),
-            severity=max(a.severity for a in firing),
-            episodes=self._episodes.get(node, 1),
-        )
+        evidence = self._evidence_of.get(node)
+        if evidence is None:
+            firing = [self.alerts[fp] for fp in self._firing[node]]
+            evidence = self._evidence_of[node] = Evidence(
+                first_start=min(a.starts_at for a in firing),
+                severity=max(a.severity for a in firing),
+                episodes=self._episodes.get(node, 1),
+            )
+        return evidence
 
     def _view(self, record: DomainRecord) -> DomainView:
         view = self._views.get(record.id)
-        if view is not None:
-            return view
-        topo = self.topology
-        nodes = self._domains.members(record)
-        evidence = {m: self._evidence(m) for m in nodes}
-        ranked = rank_root_causes(
-            topo,
-            nodes,
-            evidence,
-            self.is_alerting,
-            self._local_reach(nodes),
-            limit=self.config.root_cause_limit,
-        )
-        nodes.sort(key=lambda m: (evidence[m].first_start, topo.ids[m]))
-        alerts = sorted(
-            (self.alerts[fp] for m in nodes for fp in self._firing[m]),
-            key=lambda a: (a.starts_at, a.fingerprint),
-        )
-        sources = list(nodes)
-        sources.extend(c.node for c in ranked[:1] if not c.alerting)
-        radius = blast_radius(topo, sources)
-        silent = self._domains.alerting_flags[radius.nodes] == 0
-        view = DomainView(
-            id=record.id,
-            severity=max(evidence[m].severity for m in nodes),
-            first_seen=min(evidence[m].first_start for m in nodes),
-            opened_at=record.opened_at,
-            members=tuple(topo.ids[m] for m in nodes),
-            root_causes=tuple(
-                RootCause(topo.ids[c.node], c.score, c.alerting, c.explains, c.reasons)
-                for c in ranked
-            ),
-            impact=Impact(topo, radius.nodes[silent], radius.hops[silent]),
-            alerts=tuple(a.fingerprint for a in alerts),
-        )
-        self._views[record.id] = view
+        if view is None:
+            inputs = self._inputs(record, copy=False)
+            view = build_domain_view(self.topology, inputs, self.config.root_cause_limit)
+            self._views[record.id] = view
         return view
-
-
-def _domain_order(domain_id: str) -> tuple[int, str]:
-    digits = domain_id.lstrip("D")
-    return (int(digits), domain_id) if digits.isdigit() else (0, domain_id)

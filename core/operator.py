@@ -102,6 +102,35 @@ class OperatorLog:
             listener(action)
         return action
 
+    def follow_merge(self, merged_id: str, into_id: str) -> list[OperatorAction]:
+        """Domain `merged_id` merged into `into_id`: carry its acknowledgement, assignee, notes.
+
+        Recorded as ordinary actions on `into_id` with the original who and
+        when, so a persisted log replays to the same state. What `into_id`
+        has already wins (its own acknowledgement and assignee), and notes it
+        already carries are not repeated. Returns the actions recorded.
+        """
+        source = self._states.get(merged_id)
+        if source is None or merged_id == into_id:
+            return []
+        target = self._states.get(into_id) or DomainState()
+        carried: list[OperatorAction] = []
+        if source.acked_by is not None and source.acked_at is not None and not target.acked_by:
+            carried.append(
+                OperatorAction(ActionKind.ACKNOWLEDGE, into_id, source.acked_by, source.acked_at)
+            )
+        if source.assignee is not None and source.assigned_at is not None and not target.assignee:
+            carried.append(
+                OperatorAction(ActionKind.ASSIGN, into_id, source.assignee, source.assigned_at)
+            )
+        have = set(target.notes)
+        carried.extend(
+            OperatorAction(ActionKind.NOTE, into_id, note.who, note.at, note.text)
+            for note in source.notes
+            if note not in have
+        )
+        return [self.record(action) for action in carried]
+
     # -- queries -------------------------------------------------------------
 
     @property

@@ -3,9 +3,16 @@
 The list is a model over domain ids in `engine.domains()` order (severity,
 size, age). It updates in place on `sig_domains_changed`: closed domains
 disappear, opened ones appear, changed ones repaint, and the selection stays
-on the same domain id while rows move. Acknowledge / assign / note go to a
+on the same domain id while rows move. Rows are ordered and labelled from
+each domain's `DomainSummary`, recomputed only for the domains a flush
+names; root causes and impact come from `bridge.views`, which builds large
+domains' views off the GUI thread (such a row shows the newest ranking, or
+"…" until the first one lands). Acknowledge / assign / note go to a
 `core.operator.OperatorLog` (the view's own, or one passed in) so the
-history and snapshots can carry them.
+history and snapshots can carry them; when a domain merges into another,
+its acknowledgement, assignee and notes follow it (`OperatorLog.follow_merge`)
+and so does the selection. A time range chosen in the trends view
+(`Selection.time_range`) narrows the list to the domains active in it.
 
 The shell binds the keyboard: `A` -> `acknowledge_selected()`.
 """
@@ -13,8 +20,8 @@ The shell binds the keyboard: `A` -> `acknowledge_selected()`.
 from __future__ import annotations
 
 import getpass
-import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
@@ -31,19 +38,22 @@ from PySide6.QtWidgets import (
 )
 
 from console.bridge import EngineBridge
-from console.selection import Selection
+from console.domain_views import DomainViews
+from console.selection import Selection, TimeRange
 from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import age, short_time
+from console.views.incidents_text import (
+    PENDING,
+    domain_detail_text,
+    operator_text,
+    root_cause_text,
+)
 from console.views.keyed_model import KeyedTableModel
 from console.widgets.plain import plain_label, plain_view, set_plain
 from console.widgets.tables import show_row
-from core.engine import DomainView, Engine
+from core.engine import DomainSummary, DomainView, Engine
 from core.operator import OperatorAction, OperatorLog
 from core.textsafe import safe_text
-
-SILENT_GLYPH = "\u25cc"  # ◌ dotted circle: a candidate that raises no alert
-NEAREST_IMPACT = 8
-TIMELINE_SCAN_LIMIT = 50_000  # scan resolved alerts of members only on smaller estates
 
 
 def operator_name() -> str:
@@ -54,36 +64,69 @@ def operator_name() -> str:
         return "operator"
 
 
-def root_cause_text(view: DomainView) -> str:
-    if not view.root_causes:
-        return ""
-    top = view.root_causes[0]
-    if top.alerting:
-        return f"{top.component}  {top.score:.2f}"
-    return f"{SILENT_GLYPH} {top.component} (silent)  {top.score:.2f}"
-
-
 class IncidentsModel(KeyedTableModel):
-    """Open failure domains by id, in the engine's order."""
+    """Open failure domains by id, in the engine's order (those active in a time range, if set)."""
 
     headers = ("Severity", "Domain", "Size", "Top root cause", "Impact", "Age", "Operator")
     ROOT_CAUSE_COLUMN = 3
+    IMPACT_COLUMN = 4
+    AGE_COLUMN = 5
 
-    def __init__(self, engine: Engine, theme: Theme, log: OperatorLog) -> None:
+    def __init__(
+        self, engine: Engine, theme: Theme, log: OperatorLog, views: DomainViews | None = None
+    ) -> None:
         super().__init__()
         self.engine, self.theme, self.log = engine, theme, log
+        self.views = views if views is not None else DomainViews(engine, self)
+        self.time_range: TimeRange | None = None
+        self._summaries: dict[str, DomainSummary] = {}
+        self._order_keys: dict[str, tuple[int, int, float, tuple[int, str]]] = {}
         self.replace_engine(engine)
 
     def replace_engine(self, engine: Engine) -> None:
         self.engine = engine
-        self.replace(domain_order(engine))
+        if self.views.engine is not engine:
+            self.views.reset(engine)
+        self._summaries = {}
+        self._order_keys = {}
+        self._summarize(engine.domain_ids())
+        self.replace(self._order())
 
-    def domains_changed(self, changed: list[str]) -> None:
-        self.sync(domain_order(self.engine), changed)
+    def domains_changed(
+        self, opened: Sequence[str], changed: Sequence[str], closed: Sequence[str]
+    ) -> None:
+        """Follow a flush: only the domains it names are summarized again."""
+        for domain_id in closed:
+            self._summaries.pop(domain_id, None)
+            self._order_keys.pop(domain_id, None)
+        self._summarize([*opened, *changed])
+        self.sync(self._order(), changed)
+
+    def set_time_range(self, time_range: TimeRange | None) -> None:
+        """Show only the domains active within the range (None: all open domains)."""
+        self.time_range = time_range
+        self.sync(self._order())
+
+    @property
+    def open_count(self) -> int:
+        """Open domains, shown or not."""
+        return len(self._summaries)
+
+    def summary(self, key: str) -> DomainSummary | None:
+        return self._summaries.get(key)
 
     def view(self, key: str) -> DomainView | None:
-        """The open domain's view, built when a row shows it (the engine caches it)."""
-        return self.engine.domain(key)
+        """The open domain's view (for a large domain, the newest built; None until one is)."""
+        return self.views.view(key)
+
+    def views_ready(self, domain_ids: list[str]) -> None:
+        """Large domains got a new view: repaint their root cause and impact."""
+        for domain_id in domain_ids:
+            row = self.row_of(domain_id)
+            if row is not None:
+                self.dataChanged.emit(
+                    self.index(row, self.ROOT_CAUSE_COLUMN), self.index(row, self.IMPACT_COLUMN)
+                )
 
     def operator_changed(self, domain_id: str) -> None:
         row = self.row_of(domain_id)
@@ -92,81 +135,83 @@ class IncidentsModel(KeyedTableModel):
             self.dataChanged.emit(self.index(row, column), self.index(row, column))
 
     def cell(self, key: str, column: int, role: int) -> Any:
-        view = self.view(key)
-        if view is None:
+        summary = self._summaries.get(key)
+        if summary is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(view, column)
+            return self._text(summary, column)
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == 0:
-                return self.theme.severity_text_color(view.severity)
-            silent = bool(view.root_causes) and not view.root_causes[0].alerting
-            if column == self.ROOT_CAUSE_COLUMN and silent:
-                return self.theme.color("silent")
+                return self.theme.severity_text_color(summary.severity)
+            if column == self.ROOT_CAUSE_COLUMN:
+                view = self.view(key)
+                if view is not None and view.root_causes and not view.root_causes[0].alerting:
+                    return self.theme.color("silent")
             return None
         if role == Qt.ItemDataRole.BackgroundRole and column == 0:
-            return self.theme.severity_color(view.severity)
+            return self.theme.severity_color(summary.severity)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        tooltip = role == Qt.ItemDataRole.ToolTipRole and column == self.ROOT_CAUSE_COLUMN
-        if tooltip and view.root_causes:
-            return safe_text("; ".join(view.root_causes[0].reasons))
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.ROOT_CAUSE_COLUMN:
+            view = self.view(key)
+            if view is not None and view.root_causes:
+                return safe_text("; ".join(view.root_causes[0].reasons))
         return None
 
-    def _text(self, view: DomainView, column: int) -> str:
+    def _text(self, summary: DomainSummary, column: int) -> str:
         if column == 0:
-            return f"{SEVERITY_GLYPHS[view.severity]} {view.severity.label}"
+            return f"{SEVERITY_GLYPHS[summary.severity]} {summary.severity.label}"
         if column == 1:
-            return view.id
+            return summary.id
         if column == 2:
-            return str(view.size)
-        if column == 3:
+            return str(summary.size)
+        if column in (self.ROOT_CAUSE_COLUMN, self.IMPACT_COLUMN):
+            view = self.view(summary.id)
+            if view is None:
+                return PENDING
+            if column == self.IMPACT_COLUMN:
+                return str(len(view.impact))
             return safe_text(root_cause_text(view))
-        if column == 4:
-            return str(len(view.impact))
-        if column == 5:
+        if column == self.AGE_COLUMN:
             clock = self.engine.clock
-            return "" if clock is None else age(clock - view.first_seen)
-        return safe_text(operator_text(self.log, view.id))
+            return "" if clock is None else age(clock - summary.first_seen)
+        return safe_text(operator_text(self.log, summary.id))
+
+    def _summarize(self, domain_ids: list[str]) -> None:
+        engine, summaries, keys = self.engine, self._summaries, self._order_keys
+        for domain_id in domain_ids:
+            summary = engine.domain_summary(domain_id)
+            if summary is None:
+                summaries.pop(domain_id, None)
+                keys.pop(domain_id, None)
+            else:
+                summaries[domain_id] = summary
+                keys[domain_id] = summary.order_key
+
+    def _order(self) -> list[str]:
+        keys = self._order_keys
+        if self.time_range is None:
+            return sorted(keys, key=keys.__getitem__)
+        time_range, clock = self.time_range, self.engine.clock
+        shown = [s.id for s in self._summaries.values() if active_in(s, time_range, clock)]
+        return sorted(shown, key=keys.__getitem__)
+
+
+def active_in(summary: DomainSummary, time_range: TimeRange, clock: float | None) -> bool:
+    """Whether an open domain was active at some time within [start, end].
+
+    It has been open from its first alert (or its opening, if earlier) until
+    the clock, the same rule the alerts table applies to a firing alert.
+    """
+    start, end = time_range
+    began = min(summary.first_seen, summary.opened_at)
+    return began <= end and (clock is None or clock >= start)
 
 
 def domain_order(engine: Engine) -> list[str]:
-    """Open domain ids in the engine's order (`Engine.domains`) without building their views.
-
-    Severity, size and first alert start come from the members' firing
-    alerts; ranking and blast radius are left to the rows that are shown.
-    """
-    alerts = engine.alerts
-    keyed: list[tuple[tuple[int, int, float, tuple[int, str]], str]] = []
-    for domain_id in engine.domain_ids():
-        members = engine.domain_members(domain_id)
-        worst = 0
-        first = math.inf
-        for member in members:
-            for fingerprint in engine.firing_on(member):
-                alert = alerts[fingerprint]
-                worst = max(worst, int(alert.severity))
-                first = min(first, alert.starts_at)
-        keyed.append(((-worst, -len(members), first, _id_order(domain_id)), domain_id))
-    keyed.sort()
-    return [domain_id for _, domain_id in keyed]
-
-
-def _id_order(domain_id: str) -> tuple[int, str]:
-    digits = domain_id.lstrip("D")
-    return (int(digits), domain_id) if digits.isdigit() else (0, domain_id)
-
-
-def operator_text(log: OperatorLog, domain_id: str) -> str:
-    state = log.state(domain_id)
-    parts = []
-    if state.acked_by is not None:
-        parts.append(f"\u2714 ack {state.acked_by}")
-    if state.assignee is not None:
-        parts.append(f"\u2192 {state.assignee}")
-    if state.notes:
-        parts.append(f"{len(state.notes)} note" + ("s" if len(state.notes) > 1 else ""))
-    return " · ".join(parts) if parts else "unacknowledged"
+    """Open domain ids in the engine's order (`Engine.domains`) without building their views."""
+    summaries = (engine.domain_summary(domain_id) for domain_id in engine.domain_ids())
+    return [s.id for s in sorted(filter(None, summaries), key=lambda s: s.order_key)]
 
 
 class IncidentsView(QWidget):
@@ -186,8 +231,11 @@ class IncidentsView(QWidget):
         self.bridge, self.theme, self.selection = bridge, theme, selection
         self.operator_log = operator_log if operator_log is not None else OperatorLog()
         self.who = who or operator_name()
-        self.model = IncidentsModel(bridge.engine, theme, self.operator_log)
+        self.model = IncidentsModel(bridge.engine, theme, self.operator_log, bridge.views)
         self._syncing = False
+        self._merged_from: dict[str, list[str]] = {}  # open domain -> domains merged into it
+        self._moved_selection: str | None = None  # the selected domain merged into this one
+        self._shown_view: DomainView | None = None  # what the detail pane was rendered from
 
         self.table = QTableView(self)
         self.table.setObjectName("IncidentsTable")
@@ -216,6 +264,9 @@ class IncidentsView(QWidget):
         self.note_button.clicked.connect(self._ask_note)
         self.detail = plain_view(self)
         self.detail.setObjectName("IncidentDetail")
+        self.range_label = plain_label("", self)
+        self.range_label.setObjectName("IncidentsRange")
+        self.range_label.hide()
 
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
@@ -236,15 +287,21 @@ class IncidentsView(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.range_label)
         layout.addWidget(splitter)
 
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
         bridge.sig_engine_reset.connect(self._engine_reset)
+        bridge.sig_domains_merged.connect(self._domains_merged)
         bridge.sig_domains_changed.connect(self._domains_changed)
         bridge.sig_clock_changed.connect(self._clock_changed)
+        bridge.views.sig_ready.connect(self._views_ready)
         selection.sig_domain_changed.connect(self._follow_domain)
+        selection.sig_time_range_changed.connect(self._time_range_changed)
         theme.sig_changed.connect(self.model.refresh)
         self.operator_log.subscribe(self._logged)
+        if selection.time_range is not None:
+            self._time_range_changed(selection.time_range)
         self._follow_domain(selection.domain)
 
     # -- operator actions -----------------------------------------------------------
@@ -298,28 +355,87 @@ class IncidentsView(QWidget):
     # -- following the engine and the selection -------------------------------------
 
     def _engine_reset(self, engine: Engine) -> None:
+        self._merged_from.clear()
+        self._moved_selection = None
         self.model.replace_engine(engine)
+        self._update_range_label()
         self._follow_domain(self.selection.domain)
 
-    def _domains_changed(self, _opened: list[str], changed: list[str], _closed: list[str]) -> None:
+    def _domains_merged(self, merged: dict[str, str]) -> None:
+        """Operator state and the selection follow a domain into the one it merged into."""
+        for gone, kept in merged.items():
+            self.operator_log.follow_merge(gone, kept)
+            self._merged_from.setdefault(kept, []).extend([gone, *self._merged_from.pop(gone, [])])
         selected = self.selected_domain
+        if selected is not None and selected in merged:
+            self._moved_selection = merged[selected]
+
+    def _domains_changed(self, opened: list[str], changed: list[str], closed: list[str]) -> None:
+        selected = self.selected_domain
+        moved, self._moved_selection = self._moved_selection, None
+        for domain_id in closed:
+            self._merged_from.pop(domain_id, None)
         self._syncing = True
         try:
-            self.model.domains_changed(changed)
+            self.model.domains_changed(opened, changed, closed)
         finally:
             self._syncing = False
+        if self.model.time_range is not None:
+            self._update_range_label()
         if selected is None:
+            return
+        gone = self.model.row_of(selected) is None
+        if gone and moved is not None and self.model.row_of(moved) is not None:
+            self.selection.set_domain(moved)
+            self._follow_domain(moved)
             return
         if self.model.row_of(selected) is None:
             # The domain closed; Qt moved the current row to a neighbour: undo that.
             self._follow_domain(None)
             self._show_detail(selected)
         elif selected in changed:
+            # A large domain's view changes only when a rebuild lands (_views_ready):
+            # re-rendering its members and timeline on every flush would be wasted.
+            self._show_detail(selected, unless_shown=True)
+
+    def _views_ready(self, domain_ids: list[str]) -> None:
+        self.model.views_ready(domain_ids)
+        selected = self.selected_domain
+        if selected is not None and selected in domain_ids:
             self._show_detail(selected)
+
+    def _time_range_changed(self, time_range: object) -> None:
+        selected = self.selected_domain
+        self._syncing = True
+        try:
+            if isinstance(time_range, tuple):
+                start, end = time_range
+                self.model.set_time_range((float(start), float(end)))
+            else:
+                self.model.set_time_range(None)
+        finally:
+            self._syncing = False
+        self._update_range_label()
+        if selected is not None and self.model.row_of(selected) is None:
+            self._follow_domain(None)  # filtered out: do not let Qt pick a neighbour
+            self._show_detail(selected)
+
+    def _update_range_label(self) -> None:
+        time_range = self.model.time_range
+        if time_range is None:
+            self.range_label.hide()
+            return
+        start, end = time_range
+        set_plain(
+            self.range_label,
+            f"Active {short_time(start)}–{short_time(end)}: "
+            f"{self.model.rowCount()} of {self.model.open_count} open domains",
+        )
+        self.range_label.show()
 
     def _clock_changed(self, _clock: float) -> None:
         if self.model.keys:
-            column = 5
+            column = self.model.AGE_COLUMN
             self.model.dataChanged.emit(
                 self.model.index(0, column), self.model.index(len(self.model.keys) - 1, column)
             )
@@ -350,106 +466,43 @@ class IncidentsView(QWidget):
 
     # -- detail pane ----------------------------------------------------------------
 
-    def _show_detail(self, domain_id: str | None) -> None:
-        view = self.model.view(domain_id) if domain_id is not None else None
-        enabled = view is not None
+    def _show_detail(self, domain_id: str | None, *, unless_shown: bool = False) -> None:
+        """Render the domain's detail (`unless_shown`: skip when its view is the one shown)."""
+        engine = self.bridge.engine
+        summary = None
+        if domain_id is not None:
+            # The row may be hidden by the time range while the domain is still open.
+            summary = self.model.summary(domain_id) or engine.domain_summary(domain_id)
+        view = self.model.view(domain_id) if domain_id is not None and summary else None
+        if unless_shown and view is not None and view is self._shown_view:
+            return
+        self._shown_view = view
         for button in (self.ack_button, self.assign_button, self.note_button):
-            button.setEnabled(enabled)
+            button.setEnabled(summary is not None)
         scroll = self.detail.verticalScrollBar().value()
-        if view is None:
+        if domain_id is None or summary is None:
             set_plain(
                 self.title, "No domain selected" if domain_id is None else f"{domain_id}: closed"
             )
             self.detail.setPlainText("")
             return
-        acked = self.operator_log.state(view.id).acknowledged
+        acked = self.operator_log.state(domain_id).acknowledged
         self.ack_button.setText("Unacknowledge (A)" if acked else "Acknowledge (A)")
+        impacted = PENDING if view is None else str(len(view.impact))
         set_plain(
             self.title,
-            f"{SEVERITY_GLYPHS[view.severity]} {view.id} · {view.severity.label} · "
-            f"{view.size} alerting · {len(view.impact)} impacted",
+            f"{SEVERITY_GLYPHS[summary.severity]} {domain_id} · {summary.severity.label} · "
+            f"{summary.size} alerting · {impacted} impacted",
         )
-        self.detail.setPlainText(domain_detail_text(self.bridge.engine, view, self.operator_log))
+        merged_from = self._merged_from.get(domain_id, ())
+        if view is None:
+            text = safe_text(
+                f"{PENDING} ranking the root causes of {summary.size} alerting components"
+            )
+        else:
+            text = domain_detail_text(engine, view, self.operator_log, merged_from)
+        self.detail.setPlainText(text)
         self.detail.verticalScrollBar().setValue(scroll)
 
     def detail_text(self) -> str:
         return self.detail.toPlainText()
-
-
-def domain_detail_text(engine: Engine, view: DomainView, log: OperatorLog) -> str:
-    """The detail pane as plain text (escaped): state, causes, impact, members, timeline."""
-    lines: list[str] = []
-    clock = engine.clock
-    since = f" ({age(clock - view.first_seen)} ago)" if clock is not None else ""
-    lines.append(f"First alert {short_time(view.first_seen)}{since}")
-    lines.append(f"Operator: {operator_text(log, view.id)}")
-    state = log.state(view.id)
-    if state.acked_by is not None and state.acked_at is not None:
-        lines.append(f"  acknowledged by {state.acked_by} at {short_time(state.acked_at)}")
-    if state.assignee is not None and state.assigned_at is not None:
-        lines.append(f"  assigned to {state.assignee} at {short_time(state.assigned_at)}")
-    lines.append("")
-    lines.append("Root causes (ranked)")
-    for rank, cause in enumerate(view.root_causes, start=1):
-        marker = f"{SEVERITY_GLYPHS[view.severity]} " if cause.alerting else f"{SILENT_GLYPH} "
-        silent = "" if cause.alerting else "  (silent: raises no alert)"
-        lines.append(f"{rank:>2}. {marker}{cause.component}  score {cause.score:.2f}{silent}")
-        for reason in cause.reasons:
-            lines.append(f"      - {reason}")
-    lines.append("")
-    impact = view.impact
-    nearest = ", ".join(
-        f"{c} ({h} hop{'s' if h != 1 else ''})"
-        for c, h in zip(
-            impact.ids(NEAREST_IMPACT), impact.hops[:NEAREST_IMPACT].tolist(), strict=False
-        )
-    )
-    more = " …" if len(impact) > NEAREST_IMPACT else ""
-    lines.append(f"Impact: {len(impact)} components not alerting")
-    if nearest:
-        lines.append(f"  nearest: {nearest}{more}")
-    lines.append("")
-    lines.append(f"Members ({view.size}, first to alert first)")
-    lines.append("  " + ", ".join(view.members))
-    lines.append("")
-    lines.append("Timeline")
-    for when, text in domain_timeline(engine, view):
-        lines.append(f"  {short_time(when)}  {text}")
-    if state.notes:
-        lines.append("")
-        lines.append("Notes")
-        for note in state.notes:
-            lines.append(f"  {short_time(note.at)} {note.who}: {note.text}")
-    return safe_text("\n".join(lines), keep_newlines=True)
-
-
-def domain_timeline(engine: Engine, view: DomainView) -> list[tuple[float, str]]:
-    """Starts and ends of the domain's alerts, in time order.
-
-    Firing alerts come from the domain itself; alerts on its members that
-    already resolved are found by a scan of the engine's alerts, done only on
-    estates small enough for it to be instant.
-    """
-    alerts = [engine.alerts[fp] for fp in view.alerts if fp in engine.alerts]
-    if len(engine.alerts) <= TIMELINE_SCAN_LIMIT:
-        index = engine.topology.index
-        members = {index[m] for m in view.members}
-        seen = set(view.alerts)
-        alerts.extend(
-            a
-            for a in engine.alerts.values()
-            if a.fingerprint not in seen
-            and a.component in members
-            and a.ends_at is not None
-            and a.ends_at >= view.first_seen
-        )
-    events: list[tuple[float, str]] = []
-    ids = engine.topology.ids
-    for alert in alerts:
-        where = ids[alert.component] if alert.component is not None else "unmapped"
-        glyph = SEVERITY_GLYPHS[alert.severity]
-        events.append((alert.starts_at, f"{glyph} start  {alert.alertname} on {where}"))
-        if alert.ends_at is not None and not alert.firing:
-            events.append((alert.ends_at, f"  end    {alert.alertname} on {where}"))
-    events.sort(key=lambda e: e[0])
-    return events

@@ -19,10 +19,15 @@ dependents; when the hub really fails, most dependents alert and it holds.
 
 Complexity: an arrival costs O(deg) to look at its neighbours plus
 near-constant amortised Union-Find work (union by size, path halving); each
-set keeps its members on a circular linked list so a union splices two rings
-in O(1) and a domain's members can be listed without scanning all nodes. A
-resolve re-splits only its own domain: the members of that one domain are
-re-partitioned, every other set is untouched.
+set keeps its members on a circular doubly linked list so a union splices two
+rings in O(1) and a domain's members can be listed without scanning all
+nodes. A resolve re-splits only its own domain and costs what splits off, not
+the domain: Union-Find cannot delete, so each activation of a component gets
+a fresh *element*; a component that stops alerting (or moves to a part that
+split off) leaves its old element behind in the tree, unlinked from the
+member ring and no longer counted, and the part that stays keeps its set
+untouched. Elements left behind are reclaimed by an occasional O(n)
+compaction once they outnumber the topology, so that is amortised O(1).
 
 Domains keep stable ids: on a merge the older domain keeps its id and the
 younger is closed as merged into it; on a split the largest part keeps the id
@@ -33,6 +38,7 @@ as new domains.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -86,9 +92,7 @@ class FailureDomains:
         self.topology = topology
         self.bridging = bridging
         self._id_prefix = id_prefix
-        self._parent = list(range(n))
-        self._size = [1] * n
-        self._ring = list(range(n))  # next member on the set's circular list
+        self._reset_elements(n)
         self._alerting = bytearray(n)
         # When each component started alerting (activation order): ties on split.
         self._since: dict[int, int] = {}
@@ -97,6 +101,9 @@ class FailureDomains:
         # and how many of the components it depends on are alerting (directed only).
         self._alerting_dependents: dict[int, set[int]] = {}
         self._alerting_below: dict[int, int] = {}
+        # 1 per silent component that is impaired now (`bridge_active`), kept up to
+        # date as its counts change: a resolve's search reads it once per neighbour.
+        self._impaired = bytearray(n)
         self._records: dict[int, DomainRecord] = {}  # set root -> record
         self._neighbours = [
             deps if deps == rdeps else deps + tuple(sorted(set(rdeps).difference(deps)))
@@ -116,22 +123,24 @@ class FailureDomains:
         return bool(self._alerting[node])
 
     @property
+    def alerting_bytes(self) -> bytearray:
+        """1 per alerting component, 0 otherwise: the live flags (never modify; copy to keep)."""
+        return self._alerting
+
+    @property
     def alerting_flags(self) -> npt.NDArray[np.uint8]:
         """1 per alerting component, 0 otherwise: a zero-copy numpy view (read-only use)."""
         return np.frombuffer(self._alerting, dtype=np.uint8)
 
     def find(self, node: int) -> int:
-        parent = self._parent
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
+        """The Union-Find root (an element, not a component) of an alerting component's set."""
+        return self._root(self._element[node])
 
     def domain_of(self, node: int) -> DomainRecord | None:
         """The domain an alerting component belongs to (None when it is not alerting)."""
         if not self._alerting[node]:
             return None
-        return self._records.get(self.find(node))
+        return self._records.get(self._root(self._element[node]))
 
     def records(self) -> Iterator[DomainRecord]:
         return iter(self._records.values())
@@ -142,6 +151,13 @@ class FailureDomains:
 
     def bridge_active(self, node: int) -> bool:
         """Whether a silent component is presumed impaired and ties its alerting neighbours."""
+        return bool(self._impaired[node])
+
+    def _judge(self, node: int) -> None:
+        """Recompute `node`'s impairment after its own state or its counts changed."""
+        self._impaired[node] = self._is_impaired(node)
+
+    def _is_impaired(self, node: int) -> bool:
         if not self.bridging or self._alerting[node]:
             return False
         alerting = self._alerting_dependents.get(node)
@@ -167,9 +183,9 @@ class FailureDomains:
         if alerting_flags[node]:
             return
         alerting_flags[node] = 1
-        self._parent[node] = node
-        self._size[node] = 1
-        self._ring[node] = node
+        self._impaired[node] = 0
+        if self._element[node] < 0:
+            self._new_element(node)
         self._activations += 1
         self._since[node] = self._activations
         for other in self._neighbours[node]:
@@ -180,12 +196,14 @@ class FailureDomains:
             for dep in self.topology.dependencies[node]:
                 before = self.bridge_active(dep)
                 dependents_of.setdefault(dep, set()).add(node)
+                self._judge(dep)
                 self._bridge_after_arrival(dep, node, before)
             if self.topology.directed:
                 below = self._alerting_below
                 for above in self.topology.dependents[node]:
                     before = self.bridge_active(above)
                     below[above] = below.get(above, 0) + 1
+                    self._judge(above)
                     self._bridge_after_arrival(above, node, before)
         root = self.find(node)
         record = self._records.get(root)
@@ -198,18 +216,20 @@ class FailureDomains:
         """A component's last firing alert resolved: re-split its own domain."""
         if not self._alerting[node]:
             return
-        root = self.find(node)
+        element = self._element[node]
+        root = self._root(element)
         record = self._records.pop(root)
-        members = list(self._iter_ring(root))
         self._alerting[node] = 0
         del self._since[node]
         if self.bridging:
+            self._judge(node)  # silent now: its alerting dependents may make it a bridge
             for dep in self.topology.dependencies[node]:
                 alerting = self._alerting_dependents.get(dep)
                 if alerting is not None:
                     alerting.discard(node)
                     if not alerting:
                         del self._alerting_dependents[dep]
+                    self._judge(dep)
             if self.topology.directed:
                 below = self._alerting_below
                 for above in self.topology.dependents[node]:
@@ -218,33 +238,52 @@ class FailureDomains:
                         below[above] = count
                     else:
                         del below[above]
-        remaining = [m for m in members if m != node]
-        for m in members:
-            self._parent[m] = m
-            self._size[m] = 1
-            self._ring[m] = m
-        if not remaining:
+                    self._judge(above)
+        self._element[node] = -1
+        self._unlink(element, root)
+        if not self._live[root]:
             self.changes.closed.append(record.id)
             self.changes.changed.discard(record.id)
-            return
-        parts = self._split(remaining, self._split_seeds(node))
-        # The largest part keeps the id; ties go to the part with the
-        # longest-alerting member, so the operator's domain stays put.
-        parts.sort(key=lambda part: (-len(part), min(self._since[m] for m in part)))
-        for index, part in enumerate(parts):
-            first = part[0]
+        else:
+            self._resplit(record, root, node, time)
+        if len(self._parent) > self._compact_after:
+            self._compact()
+
+    # -- internals ---------------------------------------------------------
+
+    def _resplit(self, record: DomainRecord, root: int, node: int, time: float) -> None:
+        """Re-partition `record`'s set (rooted at `root`) after `node` left it.
+
+        The parts that split off move to sets of their own; the rest stays in
+        the old set, unvisited. The largest part keeps the id; ties go to the
+        part with the longest-alerting member, so the operator's domain stays put.
+        """
+        since = self._since
+        parts: list[tuple[int, int, int]] = []  # (size, earliest activation, set root)
+        for part in self._split(root, self._split_seeds(node)):
+            for m in part:
+                self._unlink(self._element[m], root)
+                self._new_element(m)
+            first = self._element[part[0]]
             for m in part[1:]:
-                self._link(self.find(first), self.find(m))
-            part_root = self.find(first)
+                self._link(self._root(first), self._element[m])
+            parts.append((len(part), min(since[m] for m in part), self._root(first)))
+        rest = self._live[root]
+        # The rest's earliest activation decides only a tie in size, and then
+        # listing it costs no more than the part it ties with.
+        earliest = 0
+        if any(size == rest for size, _, _ in parts):
+            earliest = min(since[m] for m in self._iter_ring(root))
+        parts.append((rest, earliest, root))
+        parts.sort(key=lambda part: (-part[0], part[1]))
+        for index, (size, _, part_root) in enumerate(parts):
             if index == 0:
                 record.root = part_root
-                record.size = len(part)
+                record.size = size
                 self._records[part_root] = record
                 self.changes.changed.add(record.id)
             else:
                 self._open(part_root, time)
-
-    # -- internals ---------------------------------------------------------
 
     def _partition(self, nodes: list[int]) -> list[list[int]]:
         """Connected parts of `nodes` under adjacency and impaired silent components."""
@@ -302,23 +341,27 @@ class FailureDomains:
                 seeds.update(dict.fromkeys(self.alerting_neighbours(other)))
         return list(seeds)
 
-    def _split(self, remaining: list[int], seeds: list[int]) -> list[list[int]]:
-        """The parts of a domain that lost a member, searching only the smaller parts.
+    def _split(self, root: int, seeds: list[int]) -> list[list[int]]:
+        """The parts that split off the set at `root` after it lost a member.
 
         Every part contains a seed (see `_split_seeds`). One search grows from
         each seed, one step each in turn; searches that meet merge, and a
-        search that runs out has found a whole part. When a single search is
-        left, the rest of the domain is its part, unvisited: a resolve in a
-        large domain costs the size of what splits off, not of the domain.
-        Gives exactly the parts `_partition` finds.
+        search that runs out has found a whole part. The searches are breadth
+        first: the seeds all lie within two hops of the component that left,
+        so searches that stay near them meet in a few steps (depth-first ones
+        wandered off and cost twice as much on a 600-member domain). When a single search is
+        left, the rest of the set is its part, unvisited and not returned: a
+        resolve in a large domain costs the size of what splits off, not of
+        the domain. With the rest, gives exactly the parts `_partition` finds.
         """
-        members = set(remaining)
-        seeds = [seed for seed in seeds if seed in members]  # not a neighbouring domain's
+        element = self._element
+        # Seeds in a neighbouring domain are not this set's business.
+        seeds = [seed for seed in seeds if self._root(element[seed]) == root]
         if len(seeds) <= 1:
-            return [remaining]
+            return []
         alerting = self._alerting
+        impaired = self._impaired
         neighbours = self._neighbours
-        bridging = self.bridging
         group = list(range(len(seeds)))  # union-find over searches that met
 
         def top(g: int) -> int:
@@ -328,7 +371,7 @@ class FailureDomains:
             return g
 
         owner = {seed: g for g, seed in enumerate(seeds)}
-        stacks = [[seed] for seed in seeds]
+        queues = [deque((seed,)) for seed in seeds]
         parts = [[seed] for seed in seeds]
         live = dict.fromkeys(range(len(seeds)))
         finished: list[int] = []
@@ -337,44 +380,40 @@ class FailureDomains:
             for g in list(live):
                 if g not in live:
                     continue
-                stack = stacks[g]
-                if not stack:
+                queue = queues[g]
+                if not queue:
                     del live[g]
                     finished.append(g)
                     if len(live) <= 1:
                         break
                     continue
-                current = stack.pop()
-                for other in neighbours[current]:
+                part = parts[g]
+                for other in neighbours[queue.popleft()]:
                     if alerting[other]:
-                        reached = [other]
-                    elif not bridging or other in silent_done:
-                        continue
-                    else:
+                        reached: tuple[int, ...] | list[int] = (other,)
+                    elif impaired[other] and other not in silent_done:
                         silent_done.add(other)
-                        if not self.bridge_active(other):
-                            continue
-                        reached = self.alerting_neighbours(other)
+                        reached = [peer for peer in neighbours[other] if alerting[peer]]
+                    else:
+                        continue
                     for peer in reached:
                         found = owner.get(peer)
                         if found is None:
                             owner[peer] = g
-                            parts[g].append(peer)
-                            stack.append(peer)
+                            part.append(peer)
+                            queue.append(peer)
+                            continue
+                        if found == g:
                             continue
                         other_group = top(found)
                         if other_group != g:  # two searches met: one part
                             group[other_group] = g
-                            stack.extend(stacks[other_group])
+                            queue.extend(queues[other_group])
                             parts[g].extend(parts[other_group])
-                            stacks[other_group] = []
+                            queues[other_group] = deque()
                             parts[other_group] = []
                             live.pop(other_group, None)
-        result = [parts[g] for g in finished if top(g) == g and parts[g]]
-        if live:
-            done = {m for part in result for m in part}
-            result.append([m for m in remaining if m not in done])
-        return result
+        return [parts[g] for g in finished if top(g) == g and parts[g]]
 
     def _bridge_after_arrival(self, silent: int, node: int, before: bool) -> None:
         """`node` started alerting next to `silent`: tie what an impaired `silent` joins."""
@@ -402,7 +441,7 @@ class FailureDomains:
             seq=self._seq,
             opened_at=time,
             root=root,
-            size=self._size[root],
+            size=self._live[root],
         )
         self._records[root] = record
         self.changes.opened.append(record.id)
@@ -425,9 +464,43 @@ class FailureDomains:
             self.changes.merged_into[gone.id] = keep.id
         if keep is not None:
             keep.root = root
-            keep.size = self._size[root]
+            keep.size = self._live[root]
             self._records[root] = keep
             self.changes.changed.add(keep.id)
+
+    # -- Union-Find over elements ---------------------------------------------
+
+    def _reset_elements(self, n: int) -> None:
+        """Element i belongs to component i, alone in its set (start, and after compaction)."""
+        self._element = list(range(n))  # component -> its current element, -1: none
+        self._node_of = list(range(n))  # element -> component, -1: left behind
+        self._parent = list(range(n))
+        self._size = [1] * n  # elements under a root, left-behind ones too (union by size)
+        self._live = [1] * n  # components under a root (the domain's size)
+        self._next = list(range(n))  # the set's member ring, components' elements only
+        self._prev = list(range(n))
+        self._anchor = list(range(n))  # root -> an element on its set's ring
+        self._compact_after = 3 * n + 1024
+
+    def _new_element(self, node: int) -> int:
+        """A fresh element for `node`, alone in its set."""
+        element = len(self._parent)
+        self._parent.append(element)
+        self._size.append(1)
+        self._live.append(1)
+        self._next.append(element)
+        self._prev.append(element)
+        self._anchor.append(element)
+        self._node_of.append(node)
+        self._element[node] = element
+        return element
+
+    def _root(self, element: int) -> int:
+        parent = self._parent
+        while parent[element] != element:
+            parent[element] = parent[parent[element]]
+            element = parent[element]
+        return element
 
     def _link(self, ra: int, rb: int) -> int:
         """Union two distinct roots by size; splice their member rings in O(1)."""
@@ -436,14 +509,43 @@ class FailureDomains:
             ra, rb = rb, ra
         self._parent[rb] = ra
         size[ra] += size[rb]
-        ring = self._ring
-        ring[ra], ring[rb] = ring[rb], ring[ra]
+        self._live[ra] += self._live[rb]
+        nxt, prv = self._next, self._prev
+        a, b = self._anchor[ra], self._anchor[rb]
+        after_a, after_b = nxt[a], nxt[b]
+        nxt[a], prv[after_b] = after_b, a
+        nxt[b], prv[after_a] = after_a, b
         return ra
 
+    def _unlink(self, element: int, root: int) -> None:
+        """Take `element` off its set's ring and count; it stays in the tree, left behind."""
+        nxt, prv = self._next, self._prev
+        before, after = prv[element], nxt[element]
+        nxt[before], prv[after] = after, before
+        nxt[element] = prv[element] = element
+        self._live[root] -= 1
+        if self._anchor[root] == element:
+            self._anchor[root] = after
+        self._node_of[element] = -1
+
     def _iter_ring(self, root: int) -> Iterator[int]:
-        ring = self._ring
-        yield root
-        node = ring[root]
-        while node != root:
-            yield node
-            node = ring[node]
+        nxt, node_of = self._next, self._node_of
+        start = self._anchor[root]
+        yield node_of[start]
+        element = nxt[start]
+        while element != start:
+            yield node_of[element]
+            element = nxt[element]
+
+    def _compact(self) -> None:
+        """Rebuild the elements with only the alerting components' (drops those left behind)."""
+        sets = [(record, list(self._iter_ring(record.root))) for record in self._records.values()]
+        self._reset_elements(len(self.topology))
+        records: dict[int, DomainRecord] = {}
+        for record, members in sets:
+            first = members[0]
+            for m in members[1:]:
+                self._link(self._root(first), m)
+            record.root = self._root(first)
+            records[record.root] = record
+        self._records = records

@@ -117,18 +117,45 @@ def rank_root_causes(
     silent = silent_candidates(topology, member_set, is_alerting)
     candidates = _shortlist(topology, member_set, evidence, is_alerting) + silent
     explains = {node: member_set.intersection(reach(node)) for node in candidates}
+    starts = {m: evidence[m].first_start for m in member_set}
+    onset: list[float] = []  # the domain's onset, computed once when first needed
+    terms = {
+        node: _terms(topology, node, member_set, explains[node], evidence, starts, onset)
+        for node in candidates
+    }
+    # How many still-unexplained members each candidate explains, kept up to
+    # date as picks explain members away (cheaper than re-intersecting all).
+    counts = {node: len(explains[node]) for node in candidates}
+    ids = topology.ids
+    total = len(member_set)
+    scores = {node: _total(counts[node] / total, terms[node]) for node in candidates}
     unexplained = set(member_set)
     ranked: list[RankedCause] = []
-    memo: dict[int, _Terms] = {}
     while candidates and len(ranked) < limit:
-        scored = [
-            _score(topology, node, member_set, unexplained, explains[node], evidence, memo)
-            for node in candidates
-        ]
-        best = min(scored, key=lambda c: (-c.score, _start(c, evidence), topology.ids[c.node]))
-        ranked.append(best)
-        candidates.remove(best.node)
-        unexplained -= explains[best.node]
+        best = min(
+            candidates,
+            key=lambda node: (-scores[node], _start_of(node, member_set, evidence), ids[node]),
+        )
+        ranked.append(
+            _cause(
+                node=best,
+                members=member_set,
+                explained=counts[best],
+                explained_all=explains[best],
+                terms=terms[best],
+                score=scores[best],
+            )
+        )
+        candidates.remove(best)
+        newly = explains[best] & unexplained
+        if not newly:
+            continue
+        unexplained -= newly
+        for node in candidates:
+            lost = len(explains[node] & newly)
+            if lost:
+                counts[node] -= lost
+                scores[node] = _total(counts[node] / total, terms[node])
     return ranked
 
 
@@ -145,37 +172,8 @@ class _Terms:
     reasons: tuple[str, ...]  # after the coverage reasons
 
 
-def _score(
-    topology: Topology,
-    node: int,
-    members: set[int],
-    unexplained: set[int],
-    explained_all: set[int],
-    evidence: Mapping[int, Evidence],
-    memo: dict[int, _Terms] | None = None,
-) -> RankedCause:
-    """Score one candidate; coverage counts only members no better candidate explains.
-
-    Coverage is relative to the whole domain, so scores never rise down the list.
-    `memo` keeps the parts that do not depend on what is still unexplained
-    between the rounds of one ranking.
-    """
-    alerting = node in members
-    explained = len(explained_all & unexplained)
-    coverage = explained / len(members)
-    terms = memo.get(node) if memo is not None else None
-    if terms is None:
-        terms = _terms(topology, node, members, explained_all, evidence)
-        if memo is not None:
-            memo[node] = terms
-    reasons = [f"explains {len(explained_all)} of {len(members)} alerting components"]
-    if explained < len(explained_all):
-        reasons.append(
-            f"{explained} beyond the causes above"
-            if explained
-            else "nothing beyond the causes above"
-        )
-    reasons.extend(terms.reasons)
+def _total(coverage: float, terms: _Terms) -> float:
+    """The score, in [0, 1], rounded to 4 places (coverage: share of the domain still explained)."""
     score = (
         W_COVERAGE * coverage
         + W_SPECIFICITY * terms.specificity
@@ -185,8 +183,28 @@ def _score(
         + W_EVIDENCE * terms.evidence
         - terms.flap
     )
-    score = round(min(1.0, max(0.0, score)), 4)
-    return RankedCause(node, score, alerting, len(explained_all), tuple(reasons))
+    return round(min(1.0, max(0.0, score)), 4)
+
+
+def _cause(
+    *,
+    node: int,
+    members: set[int],
+    explained: int,
+    explained_all: set[int],
+    terms: _Terms,
+    score: float,
+) -> RankedCause:
+    """The ranked candidate with its reasons; coverage counts only what no better one explains."""
+    reasons = [f"explains {len(explained_all)} of {len(members)} alerting components"]
+    if explained < len(explained_all):
+        reasons.append(
+            f"{explained} beyond the causes above"
+            if explained
+            else "nothing beyond the causes above"
+        )
+    reasons.extend(terms.reasons)
+    return RankedCause(node, score, node in members, len(explained_all), tuple(reasons))
 
 
 def _terms(
@@ -195,7 +213,10 @@ def _terms(
     members: set[int],
     explained_all: set[int],
     evidence: Mapping[int, Evidence],
+    starts: Mapping[int, float],
+    domain_onset: list[float],
 ) -> _Terms:
+    """The fixed parts of a candidate's score; `domain_onset` caches `_onset` of all members."""
     alerting = node in members
     dependents = topology.dependents[node]
     alerting_above = sum(1 for d in dependents if d in members)
@@ -209,12 +230,13 @@ def _terms(
         reasons.append(f"depends on alerting {topology.ids[below[0]]}")
     if alerting:
         ev = evidence[node]
-        others = [evidence[m].first_start for m in explained_all if m != node]
-        onset = (
-            statistics.median(others)
-            if others
-            else _onset([evidence[m].first_start for m in members])
-        )
+        others = [starts[m] for m in explained_all if m != node]
+        if others:
+            onset = statistics.median(others)
+        else:
+            if not domain_onset:
+                domain_onset.append(_onset(list(starts.values())))
+            onset = domain_onset[0]
         lead = onset - ev.first_start
         timing = _timing(-lead)
         severity = ev.severity / Severity.CRITICAL
@@ -241,9 +263,9 @@ def _terms(
     return _Terms(specificity, upstream, timing, severity, evidence_score, flap, tuple(reasons))
 
 
-def _start(cause: RankedCause, evidence: Mapping[int, Evidence]) -> float:
+def _start_of(node: int, members: set[int], evidence: Mapping[int, Evidence]) -> float:
     """Tie-break: earlier alerting first; silent candidates before any alert."""
-    return evidence[cause.node].first_start if cause.alerting else -math.inf
+    return evidence[node].first_start if node in members else -math.inf
 
 
 def _onset(starts: list[float]) -> float:

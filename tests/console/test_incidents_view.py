@@ -7,8 +7,10 @@ from PySide6.QtCore import Qt
 from console.bridge import EngineBridge
 from console.selection import Selection
 from console.theme import Theme
-from console.views.incidents import SILENT_GLYPH, IncidentsView
+from console.views.incidents import IncidentsView
+from console.views.incidents_text import PENDING, SILENT_GLYPH, root_cause_text
 from core.engine import Engine
+from core.graph.topology import Topology
 from core.model import Status
 from core.operator import ActionKind, OperatorLog
 from core.replay import ReplayPlayer
@@ -121,3 +123,93 @@ def test_demo_domains_silent_root_cause_detail_and_timeline(
     assert "Timeline" in text and " start " in text
     for member in silent[0].members[:3]:
         assert member in text
+
+
+def test_operator_state_and_selection_follow_a_merge(
+    qtbot, bridge: EngineBridge, theme: Theme, selection: Selection
+) -> None:
+    log = OperatorLog()
+    view = IncidentsView(bridge, theme, selection, operator_log=log, who="alice")
+    qtbot.addWidget(view)
+    feed(bridge, event("web", at=1))  # the older domain
+    feed(bridge, event("disk", at=2))  # not adjacent to web: a second domain
+    engine = bridge.engine
+    older = engine.domain_of(engine.topology.index["web"])
+    younger = engine.domain_of(engine.topology.index["disk"])
+    assert older and younger and older != younger
+    selection.set_domain(younger)
+    view.acknowledge_selected()
+    view.add_note("disk array rebuilding")
+    assert row_texts(view, view.model.row_of(older))[-1] == "unacknowledged"  # type: ignore[arg-type]
+
+    # db alerts: it joins disk, and api (silent, between web and db) ties web in: one domain
+    feed(bridge, event("db", at=3))
+    assert engine.domain_ids() == [older]
+    assert view.model.keys == [older]
+    state = log.state(older)
+    assert state.acked_by == "alice" and [n.text for n in state.notes] == ["disk array rebuilding"]
+    assert row_texts(view, 0)[-1] == "✔ ack alice · 1 note"
+    assert selection.domain == older and view.selected_domain == older
+    text = view.detail_text()
+    assert "disk array rebuilding" in text and f"merged in: {younger}" in text
+
+
+def test_time_range_shows_the_domains_active_in_it(
+    qtbot, theme: Theme, selection: Selection
+) -> None:
+    bridge = EngineBridge(Engine(Topology.from_edges("abcd", [])))  # four unrelated components
+    view = IncidentsView(bridge, theme, selection, who="alice")
+    qtbot.addWidget(view)
+    feed(bridge, event("a", at=100))
+    feed(bridge, event("b", at=400))
+    feed(bridge, event("c", at=700))
+    engine = bridge.engine
+    ids = {c: engine.domain_of(engine.topology.index[c]) for c in "abc"}
+    assert view.model.rowCount() == 3 and view.range_label.isHidden()
+
+    selection.set_time_range((50.0, 450.0))
+    assert set(view.model.keys) == {ids["a"], ids["b"]}
+    assert not view.range_label.isHidden()
+    assert "2 of 3 open domains" in view.range_label.text()
+    selection.set_time_range((0.0, 60.0))  # before anything fired
+    assert view.model.keys == []
+    selection.set_time_range((300.0, 900.0))
+    assert set(view.model.keys) == set(ids.values())
+
+    # A selected domain the range hides stays selected elsewhere and in the detail pane.
+    selection.set_domain(ids["c"])
+    selection.set_time_range((0.0, 200.0))
+    assert view.model.keys == [ids["a"]]
+    title = str(view.title.text())
+    assert view.selected_domain is None and str(ids["c"]) in title
+    assert "closed" not in title
+    feed(bridge, event("d", at=800))  # a new domain, active only after the range
+    assert view.model.keys == [ids["a"]]
+    assert "1 of 4 open domains" in view.range_label.text()
+
+    selection.set_time_range(None)
+    assert view.model.rowCount() == 4 and view.range_label.isHidden()
+
+
+def test_a_large_domain_row_fills_in_when_its_ranking_lands(
+    qtbot, theme: Theme, selection: Selection
+) -> None:
+    ids = [f"c{i}" for i in range(90)]
+    topology = Topology.from_edges(ids, [(ids[i + 1], ids[i]) for i in range(89)])
+    bridge = EngineBridge(Engine(topology))
+    view = IncidentsView(bridge, theme, selection, who="alice")
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(bridge.views.sig_ready, timeout=10_000):
+        feed(bridge, *(event(c, at=float(i)) for i, c in enumerate(ids[:80])))
+        assert row_texts(view, 0)[3] == PENDING  # ranked off the GUI thread
+        assert row_texts(view, 0)[2] == "80"  # severity, size, age need no ranking
+    (domain,) = engine_from(topology, ids[:80]).domains()
+    assert row_texts(view, 0)[3] == root_cause_text(domain) and domain.root_causes
+    assert row_texts(view, 0)[4] == str(len(domain.impact))
+    bridge.shutdown()
+
+
+def engine_from(topology: Topology, components: list[str]) -> Engine:
+    engine = Engine(topology)
+    engine.apply([event(c, at=float(i)) for i, c in enumerate(components)])
+    return engine

@@ -241,3 +241,19 @@ def test_concurrent_searches_do_not_mix() -> None:
         thread.join()
 
     assert failures == []
+
+
+def test_a_search_prepared_on_another_thread_serves_this_one() -> None:
+    rng = np.random.default_rng(4)
+    n = 2_000
+    a, b = rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n)
+    topology = Topology.from_index_pairs(
+        [str(i) for i in range(n)], [{} for _ in range(n)], np.maximum(a, b), np.minimum(a, b)
+    )
+    worker = threading.Thread(target=blast.prepare, args=(topology,))
+    worker.start()
+    worker.join()
+    sources = [0, 1, 2, 3]
+    radius = blast_radius(topology, sources, vectorise_after=0)
+    assert radius.as_dict() == reference(topology, sources, None)
+    blast.prepare(Topology.from_edges("ab", [("a", "b")]))  # small: nothing to prepare

@@ -171,3 +171,72 @@ def test_silent_hop_in_a_chain_does_not_cut_the_incident() -> None:
     domains.deactivate(2, 2.0)
     assert tracked_domains(domains) == {frozenset({0})}
     assert not domains.bridge_active(1)
+
+
+def test_ids_follow_merges_and_splits_over_a_long_run() -> None:
+    """Merges keep the oldest id, a split leaves it with the largest part (ties: the
+    longest-alerting member), new parts get new ids in that order; over thousands of
+    fires and resolves (enough to reuse the Union-Find's storage several times)."""
+    import random
+
+    rng = random.Random(3)
+    for directed in (True, False):
+        n = 16
+        edges = [(str(rng.randrange(n)), str(rng.randrange(n))) for _ in range(2 * n)]
+        topology = Topology.from_edges([str(i) for i in range(n)], edges, directed=directed)
+        domains = FailureDomains(topology)
+        since: dict[int, int] = {}
+        activations = 0
+        seen_ids: set[str] = set()
+        for step in range(6_000):
+            node = rng.randrange(n)
+            before = {r.id: frozenset(domains.members(r)) for r in domains.records()}
+            seq = {r.id: r.seq for r in domains.records()}
+            domains.changes.clear()
+            if rng.random() < 0.55:
+                if node in since:
+                    continue
+                activations += 1
+                since[node] = activations
+                domains.activate(node, float(step))
+                after = {r.id: frozenset(domains.members(r)) for r in domains.records()}
+                (home,) = [d for d, members in after.items() if node in members]
+                joined = [d for d, members in before.items() if members <= after[home]]
+                if joined:
+                    assert home == min(joined, key=seq.__getitem__)
+                    merged = domains.changes.merged_into  # may chain: A into B, B into C
+                    assert set(merged) == {d for d in joined if d != home}
+                    for gone in merged:
+                        into = merged[gone]
+                        while into in merged:
+                            into = merged[into]
+                        assert into == home
+                else:
+                    assert home not in seen_ids
+            else:
+                if node not in since:
+                    continue
+                del since[node]
+                domains.deactivate(node, float(step))
+                after = {r.id: frozenset(domains.members(r)) for r in domains.records()}
+                (old,) = [d for d, members in before.items() if node in members]
+                rest = before[old] - {node}
+                parts = sorted(
+                    (d for d, members in after.items() if members <= rest),
+                    key=lambda d: (-len(after[d]), min(since[m] for m in after[d])),
+                )
+                assert frozenset().union(*(after[d] for d in parts)) == rest
+                if rest:
+                    assert parts[0] == old
+                    fresh = parts[1:]
+                    assert not seen_ids.intersection(fresh)
+                    assert [int(d[1:]) for d in fresh] == sorted(int(d[1:]) for d in fresh)
+                else:
+                    assert old not in after
+            seen_ids.update(after)
+            if step % 200 == 0:
+                assert tracked_domains(domains) == reference_domains(
+                    topology, set(since), bridging=True
+                )
+                for record in domains.records():
+                    assert record.size == len(domains.members(record))
