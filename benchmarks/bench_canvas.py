@@ -10,8 +10,13 @@ drawn too). Frames: a forced `viewport().repaint()` (a synchronous paint)
 while the view is still (whole estate in view); a pan step or a zoom step
 followed by one turn of the event loop, which paints the frame once (paints
 per frame are counted and printed: a forced repaint after a pan would paint
-twice, the queued scene update coming on top). Zoom steps change the scale,
-so every cached layer is drawn again: the worst case.
+twice, the queued scene update coming on top). Zoom steps change the scale:
+during a continuous zoom the canvas paints a scaled preview of the picture
+frozen at the zoom's second step, and renders the scene afresh once the zoom
+rests (ZOOM_REST_MS later); "zoom rests" times that full render (every cached
+layer drawn again at the new scale), the cost a one-off zoom step pays too.
+"complete" is when the edges culled off the GUI thread, the search box's
+names and the domain overlays left for after the first frame are in place.
 
     .venv/bin/python benchmarks/bench_canvas.py
 """
@@ -36,7 +41,7 @@ from PySide6.QtWidgets import QApplication
 from console.bridge import EngineBridge
 from console.selection import Selection
 from console.theme import Theme
-from console.views.topology import TopologyView
+from console.views.topology import ZOOM_REST_MS, TopologyView
 from core.engine import Engine
 from core.graph.topology import Topology
 from core.model import AlertEvent, Severity, Status
@@ -123,6 +128,23 @@ def frame_times(
     return times, counter.paints / frames
 
 
+def zoom_rest_times(app: QApplication, view: TopologyView, count: int) -> list[float]:
+    """Time of the full render that follows a continuous zoom once it rests."""
+    viewport = view.canvas.viewport()
+    times = []
+    for i in range(count):
+        factor = 1.02 if i % 2 else 1 / 1.02
+        view.zoom(factor)
+        view.zoom(factor)
+        app.processEvents()  # paints the preview
+        time.sleep(ZOOM_REST_MS / 1000 + 0.01)
+        start = time.perf_counter()
+        app.processEvents()  # the rest timer ends the preview
+        viewport.repaint()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def report(label: str, measured: tuple[list[float], float]) -> None:
     times, paints = measured
     median = statistics.median(times)
@@ -152,15 +174,22 @@ def main() -> None:
                 time.sleep(0.001)
             view.grab()
             first = time.perf_counter() - start
+            while not view.is_complete():  # culled edges and search names come after
+                app.processEvents()
+                time.sleep(0.001)
+            view.grab()
+            complete = time.perf_counter() - start
             alerting = len(engine.active_alerts)
             print(f"  {nodes:>7} nodes, {topology.edge_count} edges, {alerting} alerting")
             print(f"    first frame (construct + positions + paint): {first * 1000:6.0f} ms")
+            print(f"    complete (+ culled edges, search names, paint): {complete * 1000:6.0f} ms")
             view.fit()
             app.processEvents()
             frame_times(app, view, 5, "still")  # warm-up
             report("repaint, all in view", frame_times(app, view, frames, "still"))
             report("pan, all in view", frame_times(app, view, frames, "pan"))
             report("zoom steps, all in view", frame_times(app, view, frames, "zoom"))
+            report("zoom rests (full render)", (zoom_rest_times(app, view, 9), 1.0))
             view.fit()
             view.zoom(4.0)
             app.processEvents()

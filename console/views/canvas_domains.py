@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.canvas_geometry import FloatArray, edge_segments, padded_hull, polygon_path
 from console.views.canvas_layers import SEVERITIES, cosmetic_pen
 from console.views.canvas_markers import MarkerLayer
+from console.views.canvas_text import Label, TextLayer
 from core.engine import DomainView
 from core.graph.topology import Topology
 from core.model import Severity
@@ -39,18 +40,28 @@ class DomainOverlays:
             viewbox.addItem(curve)
             self.links[severity] = curve
         self._hulls: list[QGraphicsPathItem] = []
-        self._labels: list[pg.TextItem] = []
+        self._labels = TextLayer()
+        self._labels.setZValue(40)
+        viewbox.addItem(self._labels)
         self.ids: list[str] = []
         """Ids of the labelled domains, worst first."""
         self._cache: dict[str, _Shape] = {}  # domain id -> shape drawn for its current view
         self._cache_key: tuple[Topology, FloatArray, float] | None = None
+        self._columns: NodeColumns | None = None
+        self._drawn_links: dict[Severity, tuple[frozenset[tuple[int, int]], int, FloatArray]] = {}
+        self._drawn_halos: tuple[list[int], list[int], FloatArray] | None = None
+        self._drawn_hulls: list[tuple[QPainterPath, int]] = []
 
     def clear(self) -> None:
         for curve in self.links.values():
             curve.setData([], [])
-        for item in (*self._hulls, *self._labels):
+        for item in self._hulls:
             item.setVisible(False)
+        self._labels.clear()
         self.halos.set_points(np.zeros((0, 2)))
+        self._drawn_links.clear()
+        self._drawn_halos = None
+        self._drawn_hulls = []
         self.ids = []
 
     def draw(
@@ -81,17 +92,20 @@ class DomainOverlays:
                 halo_nodes.extend(nodes)
                 halo_styles.extend([SEVERITIES.index(worst)] * len(nodes))
         links: dict[Severity, set[tuple[int, int]]] = {s: set() for s in SEVERITIES}
-        hulls: list[tuple[FloatArray, QColor]] = []
+        hulls: list[tuple[QPainterPath, QColor]] = []
         labels: list[tuple[str, Severity, float, float]] = []
         key = self._cache_key
         if key is None or key[0] is not topology or key[1] is not positions or key[2] != spacing:
             self._cache.clear()
             self._cache_key = (topology, positions, spacing)
+            self._columns = None
         cache: dict[str, _Shape] = {}
         for domain in reversed(domains):  # worst drawn last, on top
             shape = self._cache.get(domain.id)
-            if shape is None or shape.view is not domain:
-                shape = _shape(topology, positions, domain, pad)
+            if shape is None or (shape.view is not domain and shape.key != _shape_key(domain)):
+                if self._columns is None:
+                    self._columns = NodeColumns(positions)
+                shape = _shape(topology, positions, self._columns, domain, pad)
             cache[domain.id] = shape
             links[domain.severity].update(shape.pairs)
             if shape.hull is not None:
@@ -100,9 +114,16 @@ class DomainOverlays:
             halo_styles.extend([SEVERITIES.index(domain.severity)] * len(shape.members))
             labels.append((domain.id, domain.severity, *shape.label_at))
         self._cache = cache  # shapes of domains no longer drawn are dropped
+        # only what changed is handed to Qt (a refresh mostly repeats the last one)
         for severity, curve in self.links.items():
-            curve.setPen(cosmetic_pen(theme.severity_color(severity), 3.0))
-            if pairs := links[severity]:
+            colour = theme.severity_color(severity).rgba()
+            pairs = frozenset(links[severity])
+            last = self._drawn_links.get(severity)
+            if last is not None and last[2] is positions and last[:2] == (pairs, colour):
+                continue
+            self._drawn_links[severity] = (pairs, colour, positions)
+            curve.setPen(cosmetic_pen(QColor.fromRgba(colour), 3.0))
+            if pairs:
                 ends = np.array(sorted(pairs), dtype=np.int64)
                 curve.setData(*edge_segments(positions, ends[:, 0], ends[:, 1]))
             else:
@@ -110,51 +131,60 @@ class DomainOverlays:
         self._draw_hulls(hulls)
         self._draw_labels(theme, labels)
         self.ids = [domain_id for domain_id, *_ in reversed(labels)]
-        if halo_nodes:
-            self.halos.set_points(positions[halo_nodes], 0, np.array(halo_styles, dtype=np.intp))
-        else:
-            self.halos.set_points(np.zeros((0, 2)))
+        last_halos = self._drawn_halos
+        if (
+            last_halos is None
+            or last_halos[2] is not positions
+            or last_halos[:2] != (halo_nodes, halo_styles)
+        ):
+            self._drawn_halos = (halo_nodes, halo_styles, positions)
+            if halo_nodes:
+                styles = np.array(halo_styles, dtype=np.intp)
+                self.halos.set_points(positions[halo_nodes], 0, styles)
+            else:
+                self.halos.set_points(np.zeros((0, 2)))
 
     def label_texts(self) -> list[str]:
         """Texts of the domain labels shown, worst first."""
-        shown = [label.toPlainText() for label in self._labels if label.isVisible()]
-        return shown[::-1]
+        return self._labels.texts[::-1]
 
-    def _draw_hulls(self, hulls: list[tuple[FloatArray, QColor]]) -> None:
+    def _draw_hulls(self, hulls: list[tuple[QPainterPath, QColor]]) -> None:
         while len(self._hulls) < len(hulls):
             shape = QGraphicsPathItem()
             shape.setZValue(1)
             self.viewbox.addItem(shape)
             self._hulls.append(shape)
-        for shape, (hull, colour) in zip(self._hulls, hulls, strict=False):
+        drawn = self._drawn_hulls
+        for k, (shape, (path, colour)) in enumerate(zip(self._hulls, hulls, strict=False)):
+            look = (path, colour.rgba())
+            if k < len(drawn) and drawn[k][0] is path and drawn[k][1] == look[1]:
+                continue  # this slot already shows this hull
             fill = QColor(colour)
             fill.setAlpha(30)
-            shape.setPath(polygon_path(hull))
+            shape.setPath(path)
             shape.setPen(cosmetic_pen(colour, 1.5, Qt.PenStyle.DashLine))
             shape.setBrush(QBrush(fill))
             shape.setVisible(True)
+        self._drawn_hulls = [(path, colour.rgba()) for path, colour in hulls]
         for shape in self._hulls[len(hulls) :]:
             shape.setVisible(False)
 
     def _draw_labels(self, theme: Theme, labels: list[tuple[str, Severity, float, float]]) -> None:
-        font = theme.font(0.85)
-        while len(self._labels) < len(labels):
-            label = pg.TextItem(anchor=(0.0, 1.0))
-            label.setZValue(40)
-            self.viewbox.addItem(label)
-            self._labels.append(label)
-        for z, (label, (domain_id, severity, x, y)) in enumerate(
-            zip(self._labels, labels, strict=False)
-        ):
-            label.fill = QBrush(theme.severity_color(severity))
-            label.setColor(theme.severity_text_color(severity))
-            label.setFont(font)
-            label.setText(f"{domain_id} {SEVERITY_GLYPHS[severity]} {severity.label}")
-            label.setPos(x, y)
-            label.setZValue(40 + z / 1000)  # worst on top, as when drawn last
-            label.setVisible(True)
-        for label in self._labels[len(labels) :]:
-            label.setVisible(False)
+        # drawn in order: the worst, last, on top
+        self._labels.set_labels(
+            [
+                Label(
+                    x,
+                    y,
+                    f"{domain_id} {SEVERITY_GLYPHS[severity]} {severity.label}",
+                    theme.severity_text_color(severity),
+                    theme.severity_color(severity),
+                    (0.0, 1.0),
+                )
+                for domain_id, severity, x, y in labels
+            ],
+            theme.font(0.85),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +192,35 @@ class _Shape:
     """What one labelled domain adds to the overlays, kept while its view is current."""
 
     view: DomainView
+    key: tuple[tuple[str, ...], tuple[str, ...]]  # what the shape depends on (see _shape_key)
     members: list[int]
     pairs: frozenset[tuple[int, int]]
-    hull: FloatArray | None  # None: not compact, no hull drawn
+    hull: QPainterPath | None  # None: not compact, no hull drawn
     label_at: tuple[float, float]
 
 
-def _shape(topology: Topology, positions: FloatArray, domain: DomainView, pad: float) -> _Shape:
+class NodeColumns:
+    """Node positions sorted by x, to count the nodes in a box without scanning them all."""
+
+    def __init__(self, positions: FloatArray) -> None:
+        order = np.argsort(positions[:, 0])
+        self.x = positions[order, 0]
+        self.y = positions[order, 1]
+
+    def count_in_box(self, low: FloatArray, high: FloatArray) -> int:
+        first = int(np.searchsorted(self.x, low[0], side="left"))
+        last = int(np.searchsorted(self.x, high[0], side="right"))
+        y = self.y[first:last]
+        return int(np.count_nonzero((y >= low[1]) & (y <= high[1])))
+
+
+def _shape(
+    topology: Topology,
+    positions: FloatArray,
+    columns: NodeColumns,
+    domain: DomainView,
+    pad: float,
+) -> _Shape:
     members = [topology.index[m] for m in domain.members]
     silent = [topology.index[c.component] for c in domain.root_causes if not c.alerting]
     points = positions[members]
@@ -185,20 +237,21 @@ def _shape(topology: Topology, positions: FloatArray, domain: DomainView, pad: f
     top = points[int(np.argmax(points[:, 1]))]
     return _Shape(
         view=domain,
+        key=_shape_key(domain),
         members=members,
         pairs=frozenset(pairs),
-        hull=hull if _compact(positions, hull, len(members)) else None,
+        hull=polygon_path(hull) if _compact(columns, hull, len(members)) else None,
         label_at=(float(top[0]) + pad * 0.5, float(top[1]) + pad * 0.5),
     )
 
 
-def _compact(positions: FloatArray, hull: FloatArray, members: int) -> bool:
+def _shape_key(domain: DomainView) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A domain's shape depends on its members and silent causes only (not scores, impact)."""
+    silent = tuple(c.component for c in domain.root_causes if not c.alerting)
+    return tuple(domain.members), silent
+
+
+def _compact(columns: NodeColumns, hull: FloatArray, members: int) -> bool:
     """Whether members make up at least 40% of the nodes in the hull's bounding box."""
-    low, high = hull.min(axis=0), hull.max(axis=0)
-    p = positions
-    inside = int(
-        np.count_nonzero(
-            (p[:, 0] >= low[0]) & (p[:, 0] <= high[0]) & (p[:, 1] >= low[1]) & (p[:, 1] <= high[1])
-        )
-    )
+    inside = columns.count_in_box(hull.min(axis=0), hull.max(axis=0))
     return members >= 0.4 * max(inside, 1)

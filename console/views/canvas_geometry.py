@@ -75,12 +75,13 @@ class EdgeIndex:
     def __init__(self, positions: FloatArray, a: IntArray, b: IntArray) -> None:
         pa, pb = positions[a], positions[b]
         length = np.hypot(*(pa - pb).T)
-        order = np.argsort(length, kind="stable")
+        order = np.argsort(length)  # ties in any (deterministic) order
         self.a = a[order]
         self.b = b[order]
         self.length = length[order]
-        self.low = np.minimum(pa, pb)[order]
-        self.high = np.maximum(pa, pb)[order]
+        pa, pb = pa[order], pb[order]
+        self.low = np.minimum(pa, pb)
+        self.high = np.maximum(pa, pb)
 
     def __len__(self) -> int:
         return int(self.a.size)
@@ -106,10 +107,19 @@ def padded_hull(points: FloatArray, pad: float) -> FloatArray:
     """Vertices of a polygon around `points` at distance ~`pad` (hull of small circles)."""
     angles = np.linspace(0, 2 * math.pi, 12, endpoint=False)
     ring = np.column_stack((np.cos(angles), np.sin(angles))) * pad
+    cloud = (points[:, None, :] + ring[None, :, :]).reshape(-1, 2)
+    if pad > 0 and np.all(np.isfinite(cloud)):
+        # Qhull (C): the pure-Python chain cost ~5 ms a domain, per domain refresh
+        from scipy.spatial import ConvexHull, QhullError
+
+        try:
+            return cloud[ConvexHull(cloud).vertices]  # counter-clockwise in 2-D
+        except QhullError:
+            pass
     if len(points) > 3:
         # only the points' own hull vertices can be extreme once padded
         points = convex_hull(points)
-    cloud = (points[:, None, :] + ring[None, :, :]).reshape(-1, 2)
+        cloud = (points[:, None, :] + ring[None, :, :]).reshape(-1, 2)
     return convex_hull(cloud)
 
 

@@ -2,18 +2,19 @@
 
 Names are capped and chosen by priority (rank-marked, alerting worst first,
 silent, then nearest the centre), skipping any that would overlap a name
-already placed; the TextItems are a pool reused across view changes.
+already placed; each kind of label is one `canvas_text.TextLayer`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QBrush, QFontMetrics
+from PySide6.QtGui import QFontMetrics
 
 from console.theme import Theme
 from console.views.canvas_geometry import FloatArray, IntArray
 from console.views.canvas_layers import NODE_PX
+from console.views.canvas_text import Label, TextLayer
 from core.graph.topology import Topology
 from core.model import Severity
 
@@ -26,18 +27,19 @@ ALERT_NAMES_AT_PX = 16.0
 
 
 class NameLabels:
-    """Component names shown by zoom level, from a pool of TextItems."""
+    """Component names shown by zoom level."""
 
     def __init__(self, viewbox: pg.ViewBox) -> None:
         self.viewbox = viewbox
-        self._items: list[pg.TextItem] = []
+        self.layer = TextLayer()
+        self.layer.setZValue(35)
+        viewbox.addItem(self.layer)
         self.shown: list[str] = []
 
     def reset(self) -> None:
-        """Drop the pool (a theme change restyles new items)."""
-        for item in self._items:
-            self.viewbox.removeItem(item)
-        self._items = []
+        """Forget what is shown (a theme change: the next update restyles)."""
+        self.layer.clear()
+        self.shown = []
 
     def update(
         self,
@@ -90,21 +92,23 @@ class NameLabels:
                 continue  # would overlap a label already shown: skipped, not cluttered
             placed.append(box)
             chosen.append((node, name))
-        while len(self._items) < len(chosen):
-            backdrop = theme.color("background")
-            backdrop.setAlpha(170)
-            item = pg.TextItem(color=theme.color("text"), fill=QBrush(backdrop), anchor=(0.5, -0.3))
-            item.setFont(font)
-            item.setZValue(35)
-            self.viewbox.addItem(item)
-            self._items.append(item)
-        for item, (node, name) in zip(self._items, chosen, strict=False):
-            if item.toPlainText() != name:
-                item.setText(name)  # plain text: names come from untrusted files
-            item.setPos(float(positions[node, 0]), float(positions[node, 1]))
-            item.setVisible(True)
-        for item in self._items[len(chosen) :]:
-            item.setVisible(False)
+        backdrop = theme.color("background")
+        backdrop.setAlpha(170)
+        colour = theme.color("text")
+        self.layer.set_labels(
+            [
+                Label(
+                    float(positions[node, 0]),
+                    float(positions[node, 1]),
+                    name,
+                    colour,
+                    backdrop,
+                    (0.5, -0.3),
+                )
+                for node, name in chosen
+            ],
+            font,
+        )
         self.shown = [name for _, name in chosen]
 
 
@@ -138,24 +142,16 @@ class RankLabels:
     """'#n' beside each ranked root-cause candidate of the focused domain."""
 
     def __init__(self, viewbox: pg.ViewBox) -> None:
-        self.viewbox = viewbox
-        self._items: list[pg.TextItem] = []
+        self.layer = TextLayer()
+        self.layer.setZValue(45)
+        viewbox.addItem(self.layer)
 
     def draw(self, theme: Theme, positions: FloatArray | None, ranks: dict[int, int]) -> None:
-        for item in self._items:
-            self.viewbox.removeItem(item)
-        self._items = []
-        if positions is None:
-            return
-        for node, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
-            item = pg.TextItem(
-                f"#{rank}",
-                color=theme.color("accent_text"),
-                fill=QBrush(theme.color("accent")),
-                anchor=(1.15, 1.05),  # up-left: the name sits below, the badge up-right
-            )
-            item.setFont(theme.font(0.85))
-            item.setPos(float(positions[node, 0]), float(positions[node, 1]))
-            item.setZValue(45)
-            self.viewbox.addItem(item)
-            self._items.append(item)
+        labels: list[Label] = []
+        if positions is not None:
+            text, fill = theme.color("accent_text"), theme.color("accent")
+            for node, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
+                x, y = float(positions[node, 0]), float(positions[node, 1])
+                # up-left: the name sits below, the badge up-right
+                labels.append(Label(x, y, f"#{rank}", text, fill, (1.15, 1.05)))
+        self.layer.set_labels(labels, theme.font(0.85))

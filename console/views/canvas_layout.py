@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from console.views.canvas_geometry import IntArray, kind_symbol
+from console.views.canvas_geometry import EdgeIndex, IntArray, kind_symbol
 from console.views.canvas_markers import SHAPE_CODE
 from core.graph.layout import layout
 from core.graph.topology import Topology
@@ -38,12 +38,23 @@ class LayoutRelay(QObject):
     """Generation, fraction done, stage."""
     sig_done = Signal(int, object)
     """Generation, positions array (or the exception that stopped the layout)."""
+    sig_edges = Signal(int, object)
+    """Generation, `EdgeIndex` for culling (after the positions: not needed for a first frame)."""
 
 
 def start_layout(
-    topology: Topology, relay: LayoutRelay, generation: int, cache: Path | None
+    topology: Topology,
+    relay: LayoutRelay,
+    generation: int,
+    cache: Path | None,
+    edges: tuple[IntArray, IntArray] | None = None,
 ) -> None:
-    """Lay the topology out on the worker thread; results arrive on the relay."""
+    """Lay the topology out on the worker thread; results arrive on the relay.
+
+    With `edges`, the edge index for culling is built there too, after the
+    positions went out (sorting 250k edges by length would delay the first
+    frame of a large estate by a few hundred milliseconds).
+    """
 
     def report(fraction: float, stage: str) -> None:
         _emit(relay.sig_progress, generation, fraction, stage)
@@ -54,6 +65,8 @@ def start_layout(
         except Exception as exc:  # shown to the operator, not swallowed
             result = exc
         _emit(relay.sig_done, generation, result)
+        if edges is not None and isinstance(result, np.ndarray):
+            _emit(relay.sig_edges, generation, EdgeIndex(result, *edges))
 
     _layout_executor().submit(compute)
 
@@ -64,17 +77,14 @@ def _emit(signal: object, *args: object) -> None:
         signal.emit(*args)  # type: ignore[attr-defined]
 
 
-def node_symbols(topology: Topology) -> tuple[list[str], IntArray]:
-    """Marker symbol per node (pyqtgraph name) and its shape code, by component kind.
+def node_shapes(topology: Topology) -> IntArray:
+    """Marker shape code per node (index into `canvas_markers.SHAPES`), by component kind.
 
     One lookup per distinct kind, not per node (100k nodes have ~10 kinds).
     """
     kinds = [str(a.get("kind", "")) for a in topology.attrs]
-    by_kind = {kind: kind_symbol(kind) for kind in set(kinds)}
-    codes = {kind: SHAPE_CODE[symbol] for kind, symbol in by_kind.items()}
-    symbols = [by_kind[kind] for kind in kinds]
-    shapes = np.fromiter((codes[k] for k in kinds), dtype=np.int64, count=len(kinds))
-    return symbols, shapes
+    codes = {kind: SHAPE_CODE[kind_symbol(kind)] for kind in set(kinds)}
+    return np.fromiter((codes[k] for k in kinds), dtype=np.int64, count=len(kinds))
 
 
 def edge_arrays(topology: Topology) -> tuple[IntArray, IntArray]:

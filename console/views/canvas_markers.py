@@ -7,6 +7,11 @@ the atlas holds one image per (shape, style) pair, and a paint maps positions
 with numpy and hands Qt one `drawPixmapFragments` call for the points in the
 exposed rectangle only (the device cache repaints just the newly exposed
 strip while panning).
+
+A layer can also be *sparse*: one point per node of the estate, most of them
+hidden (style -1), changed a few indices at a time (`update_points`) so a
+status overlay costs in proportion to the nodes that changed, not the estate.
+Drawn points are painted in style order (a higher style index on top).
 """
 
 from __future__ import annotations
@@ -33,17 +38,29 @@ SHAPE_CODE = {name: code for code, name in enumerate(SHAPES)}
 Style = tuple[QPen | None, QBrush]
 
 
+HIDDEN = -1
+"""Style index of a point that is not drawn."""
+
+
 class MarkerLayer(pg.GraphicsObject):
     """Fixed-pixel-size markers at data positions: one shape and one style per point."""
 
-    def __init__(self, size: float) -> None:
+    def __init__(
+        self,
+        size: float,
+        shapes: tuple[str, ...] = SHAPES,
+        offset: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
         super().__init__()
         self._size = float(size)
+        self._shapes = shapes
+        self._offset = offset  # device pixels, right and up (a badge beside its node)
         self._styles: list[Style] = [(None, QBrush(Qt.BrushStyle.NoBrush))]
         self._pos: FloatArray = np.zeros((0, 2))
         self._shape: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._style: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._code: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
+        self._drawn: npt.NDArray[np.intp] | None = None  # points to paint, in paint order
         self._atlas: QPixmap | None = None
         self._sources: FloatArray = np.zeros((0, 4))
         self._half = 0.0  # half the side of an atlas cell, device pixels
@@ -57,12 +74,29 @@ class MarkerLayer(pg.GraphicsObject):
 
     # -- data --------------------------------------------------------------
 
+    def set_size(self, size: float) -> None:
+        """Marker size in pixels (level of detail: smaller where nodes crowd together)."""
+        if float(size) != self._size:
+            self._size = float(size)
+            self._atlas = None
+            self.prepareGeometryChange()
+            self._bounds = None
+            self.update()
+
+    @property
+    def size(self) -> float:
+        return self._size
+
     def set_styles(self, styles: Sequence[Style]) -> None:
         """Pens and brushes; a point's style is an index into this list."""
         self._styles = list(styles)
-        self._code = self._shape * len(self._styles) + self._style
+        self._recode()
         self._atlas = None
         self.update()
+
+    def _recode(self) -> None:
+        self._code = self._shape * len(self._styles) + np.maximum(self._style, 0)
+        self._drawn = None
 
     def set_points(
         self,
@@ -72,11 +106,13 @@ class MarkerLayer(pg.GraphicsObject):
     ) -> None:
         """Positions (n x 2), shape codes (index into SHAPES) and style indices."""
         pos = np.asarray(pos, dtype=np.float64).reshape(-1, 2)
-        shape = np.broadcast_to(np.asarray(shapes, dtype=np.intp), (len(pos),))
-        style = np.broadcast_to(np.asarray(styles, dtype=np.intp), (len(pos),))
+        shape = np.empty(len(pos), dtype=np.intp)
+        shape[:] = shapes
+        style = np.empty(len(pos), dtype=np.intp)
+        style[:] = styles
         self._pos = pos
         self._shape, self._style = shape, style
-        self._code = shape * len(self._styles) + style
+        self._recode()
         self.prepareGeometryChange()
         if len(pos):
             low, high = pos.min(axis=0), pos.max(axis=0)
@@ -87,6 +123,50 @@ class MarkerLayer(pg.GraphicsObject):
             self._data_rect = QRectF()
         self._bounds = None
         self.update()
+
+    def update_points(
+        self,
+        points: npt.NDArray[np.intp],
+        styles: npt.NDArray[np.intp],
+        shapes: npt.NDArray[np.intp] | None = None,
+    ) -> None:
+        """Restyle (and reshape) some points in place; style HIDDEN hides a point."""
+        if not len(points):
+            return
+        self._style[points] = styles
+        if shapes is not None:
+            self._shape[points] = shapes
+        self._code[points] = self._shape[points] * len(self._styles) + np.maximum(styles, 0)
+        self._drawn = None
+        self.update()
+
+    @property
+    def styles(self) -> npt.NDArray[np.intp]:
+        """Style index per point (read-only view; HIDDEN: not drawn)."""
+        view = self._style.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def shapes(self) -> npt.NDArray[np.intp]:
+        """Shape code per point (read-only view)."""
+        view = self._shape.view()
+        view.flags.writeable = False
+        return view
+
+    def style_of(self, index: int) -> Style:
+        return self._styles[index]
+
+    def drawn(self) -> npt.NDArray[np.intp]:
+        """The points painted, in paint order (lowest style first, then by index)."""
+        if self._drawn is None:
+            shown = np.flatnonzero(self._style >= 0)
+            if shown.size < self._style.size:
+                shown = shown[np.argsort(self._style[shown], kind="stable")]
+            elif len(self._styles) > 1:
+                shown = np.argsort(self._style, kind="stable")
+            self._drawn = shown
+        return self._drawn
 
     def __len__(self) -> int:
         return int(self._pos.shape[0])
@@ -105,7 +185,7 @@ class MarkerLayer(pg.GraphicsObject):
         return (float(column.min()), float(column.max()))
 
     def pixelPadding(self) -> float:  # noqa: N802 - pyqtgraph protocol
-        return self._size * 0.5 + 2
+        return self._size * 0.5 + 2 + max(abs(self._offset[0]), abs(self._offset[1]))
 
     def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
         # the padding is in pixels: only a zoom changes the bounds, a pan does not
@@ -138,7 +218,7 @@ class MarkerLayer(pg.GraphicsObject):
 
     def _render_atlas(self) -> None:
         cells: list[QImage] = []
-        for shape in SHAPES:
+        for shape in self._shapes:
             for pen, brush in self._styles:
                 cells.append(
                     renderSymbol(
@@ -160,7 +240,8 @@ class MarkerLayer(pg.GraphicsObject):
     def paint(
         self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        if not len(self._pos):
+        drawn = self.drawn()
+        if not drawn.size:
             return
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
         if self._atlas is None or dpr != self._dpr:
@@ -169,8 +250,12 @@ class MarkerLayer(pg.GraphicsObject):
         assert self._atlas is not None
         t = p.transform()
         exposed = t.mapRect(option.exposedRect)  # device pixels
-        x = self._pos[:, 0] * t.m11() + self._pos[:, 1] * t.m21() + t.dx()
-        y = self._pos[:, 0] * t.m12() + self._pos[:, 1] * t.m22() + t.dy()
+        pos = self._pos if drawn.size == len(self._pos) and len(self._styles) == 1 else None
+        if pos is None:
+            pos = self._pos[drawn]
+        dx, dy = self._offset
+        x = pos[:, 0] * t.m11() + pos[:, 1] * t.m21() + (t.dx() + dx)
+        y = pos[:, 0] * t.m12() + pos[:, 1] * t.m22() + (t.dy() - dy)
         h = self._half
         inside = np.flatnonzero(
             (x >= exposed.left() - h)
@@ -184,7 +269,7 @@ class MarkerLayer(pg.GraphicsObject):
         fragments = self._fragments.ndarray()
         fragments[:, 0] = x[inside]
         fragments[:, 1] = y[inside]
-        fragments[:, 2:6] = self._sources[self._code[inside]]
+        fragments[:, 2:6] = self._sources[self._code[drawn[inside]]]
         fragments[:, 6:10] = (1 / dpr, 1 / dpr, 0.0, 1.0)
         p.resetTransform()
         first, count = self._fragments.drawargs()  # a pointer to the array, and its length

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from console.selection import Selection
@@ -23,13 +23,93 @@ PICK_PX = 10.0
 """A click selects the nearest node within this many pixels."""
 
 
+PREVIEW_ZOOM_IN = 2.0
+"""A zoom preview is scaled up at most this much before it is rendered afresh."""
+PREVIEW_COVER = 0.64
+"""... and must cover at least this fraction of the view (zooming out uncovers the edges)."""
+
+
 class NavigableCanvas(pg.GraphicsView):
-    """The graphics view; keys go to the topology view's navigation first."""
+    """The graphics view; keys go to the topology view's navigation first.
+
+    While the zoom changes frame after frame, every cached estate layer would
+    be rendered again at each step (40-100 ms at 100k nodes). Instead the
+    canvas freezes what it showed at the first step and paints that image
+    scaled to the view, as map viewers do, rendered afresh once the zoom
+    rests (`end_preview`), when it has been scaled up more than
+    PREVIEW_ZOOM_IN or covers less than PREVIEW_COVER of the view.
+    """
 
     def __init__(self, navigate: Callable[[int, str], bool]) -> None:
         super().__init__()
         self._navigate = navigate
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._preview: QPixmap | None = None
+        self._preview_rect = QRectF()  # view coordinates the preview shows
+        self._preview_box: pg.ViewBox | None = None  # set: the next paint freezes a preview
+        self._freeze = False
+
+    @property
+    def previewing(self) -> bool:
+        return self._preview_box is not None
+
+    def preview_zoom(self, viewbox: pg.ViewBox) -> None:
+        """A zoom step: keep scaling the preview, or freeze a new one at the next paint."""
+        if self._preview is not None and self._preview_fits(viewbox.viewRect()):
+            return
+        self._preview_box = viewbox
+        self._freeze = True
+        self.viewport().update()
+
+    def end_preview(self) -> None:
+        """The zoom rests: render the scene itself again."""
+        if self._preview_box is not None:
+            self._preview = None
+            self._preview_box = None
+            self._freeze = False
+            self.viewport().update()
+
+    def _render_preview(self, viewbox: pg.ViewBox) -> QPixmap:
+        """The scene as the viewport shows it now, rendered into a pixmap."""
+        viewport = self.viewport()
+        ratio = viewport.devicePixelRatioF()
+        pixmap = QPixmap(viewport.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(self.backgroundBrush().color())
+        painter = QPainter(pixmap)
+        self.render(painter, QRectF(pixmap.rect()) if ratio == 1 else QRectF(), viewport.rect())
+        painter.end()
+        return pixmap
+
+    def _preview_fits(self, view: QRectF) -> bool:
+        frozen = self._preview_rect
+        if view.width() <= 0 or view.height() <= 0:
+            return False
+        if frozen.width() / view.width() > PREVIEW_ZOOM_IN:
+            return False
+        covered = frozen.intersected(view)
+        area = covered.width() * covered.height()
+        return area >= PREVIEW_COVER * view.width() * view.height()
+
+    def paintEvent(self, ev: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        box = self._preview_box
+        if box is None:
+            super().paintEvent(ev)
+            return
+        if self._freeze or self._preview is None:
+            self._freeze = False
+            self._preview = self._render_preview(box)
+            self._preview_rect = box.viewRect()
+        target = box.mapViewToDevice(self._preview_rect)
+        if target is None:
+            super().paintEvent(ev)
+            return
+        preview = self._preview
+        painter = QPainter(self.viewport())
+        painter.fillRect(self.viewport().rect(), self.backgroundBrush())
+        source = QRectF(0, 0, preview.width(), preview.height())
+        painter.drawPixmap(target.boundingRect(), preview, source)
+        painter.end()
 
     def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if not self._navigate(ev.key(), ev.text()):
@@ -48,6 +128,9 @@ class CanvasNavigation:
     _spacing: float
 
     def _draw_selected(self) -> None:
+        raise NotImplementedError
+
+    def _fill_completion(self) -> None:
         raise NotImplementedError
 
     def fit(self) -> None:
@@ -93,6 +176,7 @@ class CanvasNavigation:
 
     def focus_search(self) -> None:
         """Put the keyboard in the search box (Ctrl+F)."""
+        self._fill_completion()
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_box.selectAll()
 

@@ -31,8 +31,8 @@ def node_status(engine: Engine) -> dict[int, Severity]:
     return status
 
 
-def update_status(engine: Engine, status: dict[int, Severity], fingerprints: list[str]) -> bool:
-    """Recompute only the nodes whose alerts changed; False when none did."""
+def update_status(engine: Engine, status: dict[int, Severity], fingerprints: list[str]) -> set[int]:
+    """Recompute only the nodes whose alerts changed; returns those nodes."""
     touched: set[int] = set()
     for fingerprint in fingerprints:
         alert = engine.alerts.get(fingerprint)
@@ -44,7 +44,7 @@ def update_status(engine: Engine, status: dict[int, Severity], fingerprints: lis
             status[node] = max(engine.alerts[fp].severity for fp in firing)
         else:
             status.pop(node, None)
-    return bool(touched)
+    return touched
 
 
 def worst_domains(

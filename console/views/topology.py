@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
@@ -40,7 +40,7 @@ from console.bridge import EngineBridge
 from console.selection import Selection
 from console.theme import Theme
 from console.views.canvas_domains import DomainOverlays
-from console.views.canvas_geometry import FloatArray, typical_spacing
+from console.views.canvas_geometry import EdgeIndex, FloatArray, typical_spacing
 from console.views.canvas_labels import (
     ALERT_NAMES_AT_PX,
     LABEL_CAP,
@@ -55,8 +55,9 @@ from console.views.canvas_layers import (
     NODE_PX,
     EstateLayers,
 )
-from console.views.canvas_layout import LayoutRelay, edge_arrays, node_symbols, start_layout
+from console.views.canvas_layout import LayoutRelay, edge_arrays, node_shapes, start_layout
 from console.views.canvas_navigation import PICK_PX, CanvasNavigation, NavigableCanvas
+from console.views.canvas_readout import CanvasReadout
 from console.views.canvas_state import (
     DOMAIN_OVERLAYS,
     focus_highlight,
@@ -65,6 +66,7 @@ from console.views.canvas_state import (
     update_status,
     worst_domains,
 )
+from console.views.canvas_time import AlertsInRange
 from core.engine import DomainView, Engine
 from core.graph.topology import Topology
 from core.model import Severity
@@ -89,15 +91,18 @@ DOMAIN_HEAVY_S = 0.008
 """A refresh taking longer than this is expensive: the next one is throttled."""
 DOMAIN_THROTTLE_MS = 250
 """After an expensive or incomplete refresh, the next waits this long."""
+ZOOM_REST_MS = 150
+"""A zoom is over when the scale has not changed for this long (the preview ends)."""
 
 LEGEND = (
     "shape: ○ service  □ database  ⬠ cache/queue  ⬡ host  ◇ network  ▽ dns/ntp  ☆ edge   "
     "status: large + outlined = alerting, badge ▲ critical ◆ major ● warning ○ info;  "
-    "dashed outline = silent root-cause candidate;  #n = root-cause rank"
+    "dashed outline = silent root-cause candidate;  #n = root-cause rank;  "
+    "time range selected: nodes with alerts in it outlined, the rest faded"
 )
 
 
-class TopologyView(CanvasNavigation, QWidget):
+class TopologyView(CanvasNavigation, CanvasReadout, QWidget):
     """Interactive topology canvas following the engine and the shared selection."""
 
     sig_layout_ready = Signal()
@@ -129,22 +134,34 @@ class TopologyView(CanvasNavigation, QWidget):
         self._highlight_active = False
         self._ranks: dict[int, int] = {}  # candidate node -> rank (1 = best)
         self._focus: tuple[str, str] | None = None  # ("component"|"domain", id)
-        self._symbols: list[str] = []
+        if selection.component:  # a canvas opened while something is selected shows it
+            self._focus = ("component", selection.component)
+        elif selection.domain:
+            self._focus = ("domain", selection.domain)
+        self._shapes: np.ndarray = np.zeros(0, dtype=np.int64)
         self._domain_views: list[DomainView] = []
         self._domain_groups: dict[str, list[int]] = {}
+        self._in_range = AlertsInRange()  # nodes with alerts in the selected time range
 
         self._relay = LayoutRelay(self)
         self._relay.sig_progress.connect(self._on_layout_progress)
         self._relay.sig_done.connect(self._on_layout_done)
+        self._relay.sig_edges.connect(self._on_edges_ready)
         self._build_widgets()
         self._view_timer = QTimer(self)
         self._view_timer.setSingleShot(True)
         self._view_timer.setInterval(30)
         self._view_timer.timeout.connect(self._update_view_dependent)
         self._domains_pending = False
+        self._settle_after_paint = False  # domain views left for after the first frame
         self._domain_timer = QTimer(self)
         self._domain_timer.setSingleShot(True)
         self._domain_timer.timeout.connect(self._on_domain_timer)
+        self._view_pixel: tuple[float, ...] = ()
+        self._zoom_timer = QTimer(self)
+        self._zoom_timer.setSingleShot(True)
+        self._zoom_timer.setInterval(ZOOM_REST_MS)
+        self._zoom_timer.timeout.connect(self._on_zoom_rested)
 
         bridge.sig_engine_reset.connect(self._on_engine_reset)
         bridge.sig_alerts_changed.connect(self._on_alerts_changed)
@@ -152,6 +169,7 @@ class TopologyView(CanvasNavigation, QWidget):
         selection.sig_component_changed.connect(self._on_component_selected)
         selection.sig_domain_changed.connect(self._on_domain_selected)
         selection.sig_focus_requested.connect(self.focus_component)
+        selection.sig_time_range_changed.connect(self._on_time_range)
         theme.sig_changed.connect(self._apply_theme)
         self._apply_theme()
         self._load_topology(bridge.engine.topology)
@@ -194,6 +212,7 @@ class TopologyView(CanvasNavigation, QWidget):
         self._rank_labels = RankLabels(self.viewbox)
         self.viewbox.sigRangeChanged.connect(self._schedule_view_update)
         self.canvas.scene().sigMouseClicked.connect(self._on_click)
+        self.canvas.viewport().installEventFilter(self)
 
         self.legend = QLabel(LEGEND, self)
         self.legend.setTextFormat(Qt.TextFormat.PlainText)
@@ -211,12 +230,6 @@ class TopologyView(CanvasNavigation, QWidget):
         self.settle()
         return self._overlays
 
-    @property
-    def _alerting(self) -> pg.ScatterPlotItem:
-        """The status overlay: alerting nodes and silent candidates (read by tests)."""
-        self.settle()
-        return self._layers.alerting
-
     # -- layout ------------------------------------------------------------
 
     def _load_topology(self, topology: Topology) -> None:
@@ -224,15 +237,60 @@ class TopologyView(CanvasNavigation, QWidget):
         self.positions = None
         self._generation += 1
         generation = self._generation
-        names = set(topology.ids)
-        names.update(str(a["name"]) for a in topology.attrs if a.get("name"))
-        self._completion.setStringList(sorted(names))
-        self._symbols, self._shapes = node_symbols(topology)
-        self._layers.set_edges(*edge_arrays(topology))
+        self._completion_stale = True  # filled after the first frame (or on search)
+        self._completion.setStringList([])
+        self._shapes = node_shapes(topology)
+        edges = edge_arrays(topology)
+        self._layers.set_edges(*edges)
         self._highlight = np.zeros(len(topology), dtype=bool)
         self.progress.setValue(0)
         self.progress.show()
-        start_layout(topology, self._relay, generation, self._layout_cache)
+        culled = edges if self._layers.needs_edge_index else None
+        start_layout(topology, self._relay, generation, self._layout_cache, culled)
+
+    def _fill_completion(self) -> None:
+        """Ids and names offered by the search box (100k names: after the first frame)."""
+        topology = self._topology
+        if not self._completion_stale or topology is None:
+            return
+        self._completion_stale = False
+        names = set(topology.ids)
+        names.update(str(a["name"]) for a in topology.attrs if a.get("name"))
+        self._completion.setStringList(sorted(names))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """After the canvas's first paint with positions, do what the first frame could skip."""
+        if (
+            event.type() == QEvent.Type.Paint
+            and (self._completion_stale or self._settle_after_paint)
+            and self.positions is not None
+        ):
+            QTimer.singleShot(0, self._after_first_paint)
+        return False
+
+    def _after_first_paint(self) -> None:
+        self._fill_completion()
+        if self._settle_after_paint:
+            self._settle_after_paint = False
+            self.settle()
+
+    def is_complete(self) -> bool:
+        """Everything is in place: positions, culled edges, search names, domain overlays."""
+        layers = self._layers
+        edges = not layers.needs_edge_index or layers.edge_index is not None
+        return (
+            self.positions is not None
+            and edges
+            and not self._completion_stale
+            and not self._domains_pending
+        )
+
+    def _on_edges_ready(self, generation: int, index: object) -> None:
+        if generation != self._generation or self.positions is None:
+            return
+        assert isinstance(index, EdgeIndex)
+        self._layers.set_edge_index(index)
+        self._layers.draw_edges(self._dimmed)
 
     def _on_layout_progress(self, generation: int, fraction: float, stage: str) -> None:
         if generation == self._generation:
@@ -268,13 +326,40 @@ class TopologyView(CanvasNavigation, QWidget):
 
     def _reload_engine_state(self) -> None:
         self._status = node_status(self.engine)
-        self._refresh_domains()
+        self._in_range.set_range(self.engine, self.selection.time_range)
+        # the first frame shows status and domain halos; the domain views (ranking,
+        # blast radius: seconds for a large estate), hulls, links and labels come
+        # right after it (`_after_first_paint`, or `settle`)
+        _, self._domain_groups, _ = worst_domains(self.engine, self._status, {}, 0.0)
+        self._domain_views = []
+        self._silent = set()
+        self._layers.set_silent(self._silent)
+        self._draw_domains()
+        self._domains_pending = True
+        self._settle_after_paint = True
         self._draw_status()  # every node may have changed
 
     def _on_alerts_changed(self, added: list[str], updated: list[str], resolved: list[str]) -> None:
-        changed = update_status(self.engine, self._status, [*added, *updated, *resolved])
-        if changed and self.positions is not None:
-            self._draw_status()
+        """Restyle only the nodes whose alerts changed (a flush costs what it changed)."""
+        fingerprints = [*added, *updated, *resolved]
+        touched = update_status(self.engine, self._status, fingerprints)
+        if self.positions is None:
+            return
+        if touched:
+            nodes = np.fromiter(touched, dtype=np.int64, count=len(touched))
+            status = self._status
+            severities = np.fromiter(
+                (status.get(n, 0) for n in touched), dtype=np.int8, count=len(touched)
+            )
+            self._layers.set_status(nodes, severities)
+        if self._in_range.active:
+            nodes = self._in_range.update(self.engine, fingerprints)
+            if nodes.size:
+                in_range = self._in_range.mask()
+                self._layers.set_in_range(in_range, nodes)
+                self._layers.set_faded(self._faded_mask(), nodes)
+        if touched:
+            self._update_summary()
 
     def _on_domains_changed(self, opened: list[str], changed: list[str], closed: list[str]) -> None:
         if self.positions is None:
@@ -294,11 +379,13 @@ class TopologyView(CanvasNavigation, QWidget):
             self._domain_timer.stop()
             self._refresh_domains()
 
-    def _refresh_domains(self, *, throttled: bool = False) -> None:
+    def _refresh_domains(
+        self, *, throttled: bool = False, budget: float = DOMAIN_REBUILD_S
+    ) -> None:
         """Domain overlays, silent candidates and the highlight follow the open domains.
 
-        Throttled (a bridge flush), domain views are rebuilt within
-        DOMAIN_REBUILD_S; the rest keep their previous view until the next
+        Throttled (a bridge flush), domain views are rebuilt within `budget`
+        seconds; the rest keep their previous view until the next
         refresh, and after an expensive or incomplete refresh the next one
         waits DOMAIN_THROTTLE_MS (flushes in between coalesce).
         """
@@ -306,19 +393,18 @@ class TopologyView(CanvasNavigation, QWidget):
         self._domains_pending = False
         self._domain_timer.stop()
         previous = {v.id: v for v in self._domain_views}
-        deadline = started + DOMAIN_REBUILD_S if throttled else None
+        deadline = started + budget if throttled else None
         self._domain_views, self._domain_groups, complete = worst_domains(
             self.engine, self._status, previous, deadline
         )
         silent = silent_candidates(self.engine.topology, self._domain_views)
-        silent_changed = silent != self._silent
-        self._silent = silent
+        if silent != self._silent:
+            self._silent = silent
+            self._layers.set_silent(silent)
         self._draw_domains()
         if self._focus is not None or self._highlight_active:
             self._update_highlight()
         else:  # nothing focused: only the silent candidates and names can change
-            if silent_changed:
-                self._draw_status()
             self._update_view_dependent()
         if not complete:
             self._domains_pending = True
@@ -348,63 +434,48 @@ class TopologyView(CanvasNavigation, QWidget):
         if self._topology is None:
             return
         highlight, ranks = focus_highlight(self.engine, self._topology, self._focus)
+        unchanged = ranks == self._ranks and np.array_equal(highlight, self._highlight)
         self._highlight = highlight
         self._highlight_active = bool(highlight.any())
         self._ranks = ranks
-        if self.positions is not None:
-            self._layers.draw_highlight(highlight, self._highlight_active)
-            self._draw_status()
+        if self.positions is None:
+            return
+        if not unchanged:  # a domain refresh mostly leaves the focused radius as it was
+            self._layers.draw_highlight(highlight, self._dimmed)
+            self._layers.set_faded(self._faded_mask())
             self._rank_labels.draw(self.theme, self.positions, ranks)
-            self._draw_selected()
-            self._update_view_dependent()
+        self._draw_selected()
+        self._update_view_dependent()
 
-    def highlighted_nodes(self) -> set[int]:
-        """Node indices drawn as part of the highlighted blast radius."""
-        self.settle()
-        return set(np.flatnonzero(self._highlight).tolist())
+    @property
+    def _dimmed(self) -> bool:
+        """Whether part of the estate is emphasized (focus, time range), the rest dimmed."""
+        return self._highlight_active or self._in_range.active
 
-    def highlighted_edges(self) -> set[tuple[int, int]]:
-        """(dependent, dependency) index pairs drawn highlighted."""
-        self.settle()
-        a, b = self._layers.edge_a, self._layers.edge_b
-        mask = self._highlight[a] & self._highlight[b]
-        return set(zip(a[mask].tolist(), b[mask].tolist(), strict=True))
+    def _faded_mask(self) -> np.ndarray:
+        """Nodes drawn faded: outside the focused blast radius or without alerts in the range."""
+        faded = np.zeros(len(self._highlight), dtype=bool)
+        if self._highlight_active:
+            faded |= ~self._highlight
+        if self._in_range.active and self._in_range.counts.size == faded.size:
+            faded |= ~self._in_range.mask()
+        return faded
 
-    def root_cause_marks(self) -> dict[str, int]:
-        """Component id -> rank number shown beside it."""
-        self.settle()
-        assert self._topology is not None
-        return {self._topology.ids[n]: r for n, r in self._ranks.items()}
+    # -- time range --------------------------------------------------------
 
-    def node_color(self, node: int) -> QColor:
-        """The fill the node is drawn with (severity when alerting, surface when not)."""
-        severity = self._status.get(node)
-        if severity is None:
-            return self.theme.color("surface")
-        return self.theme.severity_color(severity)
-
-    def drawn_fills(self) -> dict[int, QColor]:
-        """Node -> fill colour of the status overlay as drawn (alerting and silent nodes)."""
-        self.settle()
-        data = self._alerting.data
-        return {
-            int(node): QColor(brush.color())
-            for node, brush in zip(data["data"], data["brush"], strict=True)
-        }
-
-    def node_status(self, node: int) -> Severity | None:
-        """Worst firing severity the canvas shows on the node (None: not alerting)."""
-        return self._status.get(node)
-
-    def domain_overlays(self) -> list[str]:
-        """Ids of the failure domains drawn labelled on the canvas (worst DOMAIN_OVERLAYS)."""
-        self.settle()
-        return list(self._overlays.ids)
-
-    def visible_labels(self) -> list[str]:
-        """Names currently shown as labels."""
-        self.settle()
-        return list(self._names.shown)
+    def _on_time_range(self, time_range: object) -> None:
+        """Emphasize the nodes with alerts in the trends view's range, dim the rest."""
+        if self._topology is None:
+            return
+        chosen = time_range if isinstance(time_range, tuple) else None
+        self._in_range.set_range(self.engine, chosen)
+        if self.positions is None:
+            return
+        self._layers.draw_highlight(self._highlight, self._dimmed)
+        self._layers.set_in_range(self._in_range.mask() if chosen else None)
+        self._layers.set_faded(self._faded_mask())
+        self._update_summary()
+        self._update_view_dependent()
 
     # -- drawing -----------------------------------------------------------
 
@@ -415,7 +486,6 @@ class TopologyView(CanvasNavigation, QWidget):
         self.summary.setFont(theme.font(0.9))
         self.legend.setFont(theme.font(0.8))
         if self.positions is not None:
-            self._layers.draw_highlight(self._highlight, self._highlight_active)
             self._draw_status()
             self._draw_domains()
             self._rank_labels.draw(theme, self.positions, self._ranks)
@@ -423,9 +493,22 @@ class TopologyView(CanvasNavigation, QWidget):
             self._update_view_dependent()
 
     def _draw_status(self) -> None:
-        self._layers.draw_status(
-            self._status, self._silent, self._highlight, self._highlight_active, self._symbols
-        )
+        """Every node's status marks from the engine's state (a reload, a new theme)."""
+        layers = self._layers
+        if self._topology is None or layers.positions is None:
+            return
+        severity = np.zeros(len(self._topology), dtype=np.int8)
+        if self._status:
+            nodes = np.fromiter(self._status, dtype=np.intp, count=len(self._status))
+            severity[nodes] = np.fromiter(
+                self._status.values(), dtype=np.int8, count=len(self._status)
+            )
+        changed = np.flatnonzero(layers.severity != severity)
+        layers.set_status(changed, severity[changed])
+        layers.set_silent(self._silent)
+        layers.draw_highlight(self._highlight, self._dimmed)
+        layers.set_in_range(self._in_range.mask() if self._in_range.active else None)
+        layers.set_faded(self._faded_mask())
         self._update_summary()
 
     def _draw_domains(self) -> None:
@@ -450,24 +533,37 @@ class TopologyView(CanvasNavigation, QWidget):
         self._layers.draw_selected(node)
 
     def _update_summary(self) -> None:
-        self.summary.setText(
-            f"{len(self._status)} alerting · {len(self._overlays.ids)} domains"
-            if self.positions is not None
-            else ""
-        )
+        if self.positions is None:
+            self.summary.setText("")
+            return
+        text = f"{len(self._status)} alerting · {len(self._overlays.ids)} domains"
+        if self._in_range.active:
+            text += f" · {int(np.count_nonzero(self._in_range.counts))} with alerts in range"
+        self.summary.setText(text)
 
     # -- level of detail ---------------------------------------------------
 
     def _schedule_view_update(self) -> None:
+        pixel = tuple(float(v) for v in self.viewbox.viewPixelSize())
+        if pixel != self._view_pixel:  # a zoom
+            self._view_pixel = pixel
+            # a step soon after another (a continuous zoom) shows a scaled preview
+            # until the zoom rests; a one-off jump (fit, focus, one key) renders
+            if self._zoom_timer.isActive() and self.positions is not None and self.isVisible():
+                self.canvas.preview_zoom(self.viewbox)
+            self._zoom_timer.start()
         if not self._view_timer.isActive():
             self._view_timer.start()
+
+    def _on_zoom_rested(self) -> None:
+        self.canvas.end_preview()
 
     def _update_view_dependent(self) -> None:
         """Edges culled for the view, names shown by zoom level (capped, nearest first)."""
         if self.positions is None or self._topology is None:
             return
-        self._layers.draw_edges(self._highlight_active)
-        self._layers.place_badges()
+        self._layers.draw_edges(self._dimmed)
+        self._layers.adapt_to_view(self.spacing_px())
         self._names.update(
             self.theme,
             self._topology,

@@ -129,9 +129,7 @@ def test_silent_root_cause_candidates_get_the_dashed_outline(canvas: Canvas) -> 
         if not c.alerting
     }
     assert silent, "the demo at 02:45 has silent candidates"
-    pens = dict(
-        zip(canvas.view._alerting.data["data"], canvas.view._alerting.data["pen"], strict=True)
-    )
+    pens = {node: pen for node, (pen, _) in canvas.view.drawn_marks().items() if pen is not None}
     for node in silent:
         assert pens[node].style() == Qt.PenStyle.DashLine
     for node in canvas.expected_status():
