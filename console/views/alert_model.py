@@ -10,16 +10,11 @@ selection survives); only a new engine resets the model.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from console.theme import SEVERITY_GLYPHS, Theme
@@ -30,14 +25,16 @@ from console.views.alert_store import (
     AlertStore,
     IntArray,
 )
+from console.widgets.painted_table import CellLook
+from console.widgets.tables import FlatTableModel, Index
 from core.engine import Engine
 from core.model import Severity
 from core.textsafe import safe_text
 
-Index = QModelIndex | QPersistentModelIndex
 _MAX_RUNS = 64  # more separate insert/remove places than this: one layout change
 _NUMERIC = frozenset({"repeats", "episodes"})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -50,7 +47,7 @@ _ROLES = frozenset(
 )
 
 
-class AlertTableModel(QAbstractTableModel):
+class AlertTableModel(FlatTableModel):
     """Visible alerts as rows; columns are the base columns plus chosen label columns."""
 
     sig_rows_changed = Signal(int, int)
@@ -74,50 +71,72 @@ class AlertTableModel(QAbstractTableModel):
 
     # -- Qt model API -----------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else int(self._order.size)
+    def row_total(self) -> int:
+        return int(self._order.size)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.columns)
+    def column_total(self) -> int:
+        return len(self.columns)
 
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column_title(self.columns[section])
-        return None
+    def header_title(self, section: int) -> str:
+        return column_title(self.columns[section])
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES or not index.isValid() or index.row() >= self._order.size:
             return None
-        return self._value(int(self._order[index.row()]), self.columns[index.column()], role)
-
-    def _value(self, row: int, column: str, role: int) -> Any:
-        """One role of the cell of store row `row` in `column`."""
-        store = self.store
-        if role == Qt.ItemDataRole.DisplayRole:
-            text = store.text(row, column, store.engine.clock)
-            if column == "severity":
-                return f"{SEVERITY_GLYPHS[store.severity(row)]} {text}"
-            return safe_text(text)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == "severity":
-                return self._colors[("severity_text", store.severity(row))]
-            return self._colors["text" if store.firing(row) else "text_muted"]
-        if role == Qt.ItemDataRole.BackgroundRole and column == "severity":
-            return self._colors[("severity", store.severity(row))]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column in ("starts", "ends"):
-                return store.full_time(row, column) or None
-            if column in ("summary", "alertname") or column.startswith(LABEL_PREFIX):
-                return safe_text(store.text(row, column, None)) or None
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
-            return _RIGHT
+        row = int(self._order[index.row()])
+        column = self.columns[index.column()]
         if role == self.FINGERPRINT_ROLE:
-            return store.fingerprints[row]
+            return self.store.fingerprints[row]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        look = self._look(row, column, self.store.engine.clock)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return look.text
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return look.foreground
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return look.background
+        return look.alignment  # TextAlignmentRole
+
+    def cell_looks(self, rows: range, columns: Sequence[int]) -> list[list[CellLook]]:
+        """The looks of a block of visible cells, for PaintedTableView (one call per paint).
+
+        Built by the same cell makers as `data()`, so the table paints exactly
+        the text, colours and alignment that `data()` reports.
+        """
+        clock = self.store.engine.clock
+        makers = [self._cell_maker(self.columns[c], clock) for c in columns]
+        shown = self._order[rows.start : rows.stop]
+        text, muted = self._colors["text"], self._colors["text_muted"]
+        return [
+            [make(row, text if firing else muted) for make in makers]
+            for row, firing in zip(
+                shown.tolist(), self.store.column("firing")[shown].tolist(), strict=True
+            )
+        ]
+
+    def _look(self, row: int, column: str, clock: float | None) -> CellLook:
+        """How the cell of store row `row` in `column` is shown (text escaped)."""
+        foreground = self._colors["text" if self.store.firing(row) else "text_muted"]
+        return self._cell_maker(column, clock)(row, foreground)
+
+    def _cell_maker(self, column: str, clock: float | None) -> Callable[[int, QColor], CellLook]:
+        """(store row, the row's text colour) -> the look of its cell in `column`."""
+        if column == "severity":
+            looks, severities = self._severity_looks, self.store.column("severity")
+            return lambda row, _foreground: looks[int(severities[row])]
+        text_of = self.store.text_of(column, clock)
+        alignment = _RIGHT if column in _NUMERIC else _LEFT
+        return lambda row, foreground: CellLook(
+            safe_text(text_of(row)), foreground, None, alignment
+        )
+
+    def _tooltip(self, row: int, column: str) -> str | None:
+        store = self.store
+        if column in ("starts", "ends"):
+            return store.full_time(row, column) or None
+        if column in ("summary", "alertname") or column.startswith(LABEL_PREFIX):
+            return safe_text(store.text(row, column, None)) or None
         return None
 
     def _cache_colors(self) -> None:
@@ -129,6 +148,16 @@ class AlertTableModel(QAbstractTableModel):
             colors[("severity", severity)] = theme.severity_color(severity)
             colors[("severity_text", severity)] = theme.severity_text_color(severity)
         self._colors = colors
+        # A severity cell's look depends on the severity alone: glyph + name, theme colours.
+        self._severity_looks = {
+            int(severity): CellLook(
+                f"{SEVERITY_GLYPHS[severity]} {severity.label}",
+                colors[("severity_text", severity)],
+                colors[("severity", severity)],
+                _LEFT,
+            )
+            for severity in Severity
+        }
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = self.columns[column] if 0 <= column < len(self.columns) else None

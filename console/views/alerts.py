@@ -5,6 +5,11 @@ selecting an alert elsewhere selects its row; selecting a failure domain
 (incidents list, canvas) *filters* the table to that domain's alerts (the
 domain box shows it and "All domains" lifts it); the time range chosen on the
 trends view filters to alerts overlapping it.
+
+The table paints its visible rows from the model's columns in one call per
+frame (console/widgets/painted_table.py), so scrolling a million rows stays
+at frame rate; everything else (selection, keys, tooltips, copy) is plain
+QTableView over the model's `data()`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,6 +35,7 @@ from console.selection import Selection
 from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_model import AlertTableModel, column_title
 from console.views.alert_store import BASE_COLUMNS, AlertFilter, short_time
+from console.widgets.painted_table import PaintedTableView
 from console.widgets.plain import plain_label, set_plain
 from console.widgets.tables import show_row
 from core.engine import Engine
@@ -42,7 +47,7 @@ _ALL_DOMAINS = "All domains"
 
 
 class AlertsView(QWidget):
-    """Filter bar over a QTableView of AlertTableModel."""
+    """Filter bar over a PaintedTableView of AlertTableModel (whole rows painted per frame)."""
 
     def __init__(
         self,
@@ -121,7 +126,7 @@ class AlertsView(QWidget):
         bar.addWidget(self.time_label)
         bar.addWidget(self.time_clear)
 
-        self.table = QTableView(self)
+        self.table = PaintedTableView(theme, self)
         self.table.setObjectName("AlertsTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -30,12 +30,12 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import short_time
 from console.views.keyed_model import KeyedTableModel
 from console.widgets.plain import plain_label, set_plain
+from console.widgets.tables import FlatTableModel, Index
 from core.engine import Engine
 from core.export import export_csv
 from core.model import Rejected, format_time
 from core.textsafe import safe_text
 
-Index = QModelIndex | QPersistentModelIndex
 RAW_EXCERPT = 200
 
 REJECTED_HEADER = ("where", "reason", "raw")
@@ -69,7 +69,7 @@ def labels_text(labels: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-class RejectedModel(QAbstractTableModel):
+class RejectedModel(FlatTableModel):
     """Rejected records in arrival order; grows by appends, resets with the engine."""
 
     headers = ("Where", "Reason", "Raw (excerpt)")
@@ -78,22 +78,8 @@ class RejectedModel(QAbstractTableModel):
         super().__init__()
         self.records: list[Rejected] = list(records)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.headers)
-        ):
-            return self.headers[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.records)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.records):

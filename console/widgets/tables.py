@@ -1,9 +1,57 @@
-"""Helpers shared by the table views."""
+"""Helpers shared by the table views: the flat-table model boilerplate, showing a row."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import QTableView
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class FlatTableModel(QAbstractTableModel):
+    """rowCount, columnCount and headerData of a table without children.
+
+    Subclasses say how many rows there are (`row_total`); the columns are
+    `headers`, or whatever `column_total` and `header_title` say when they
+    change at run time.
+    """
+
+    headers: Sequence[str] = ()
+
+    def row_total(self) -> int:
+        raise NotImplementedError
+
+    def column_total(self) -> int:
+        return len(self.headers)
+
+    def header_title(self, section: int) -> str:
+        return self.headers[section]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else self.row_total()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else self.column_total()
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < self.column_total()
+        ):
+            return self.header_title(section)
+        return None
 
 
 def show_row(table: QTableView, row: int) -> None:
