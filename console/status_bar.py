@@ -5,10 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
+from console.kafka_source import KafkaSource, describe_lag, describe_status
 from console.replay_source import ReplaySource, speed_label
 from console.session import Session
 from console.source import SourceState
 from core.engine import Engine
+from core.ingest.kafka_live import LiveStatus
 from core.model import Rejected, format_time
 
 MESSAGE_MS = 8_000
@@ -55,6 +57,8 @@ class StatusBar(QStatusBar):
         session.sig_time_changed.connect(self._time_changed)
         session.bridge.sig_rejected.connect(self._rejected)
         session.bridge.sig_engine_reset.connect(self._engine_reset)
+        session.sig_live_changed.connect(self._live_changed)
+        session.sig_live_status.connect(self._live_status)
         self._source_changed(session.replay)
         self._rate_changed(0.0)
         self._engine_reset(session.bridge.engine)
@@ -83,7 +87,27 @@ class StatusBar(QStatusBar):
         self._state_changed(replay.state.value)
         self._time_changed(replay.time)
 
+    def _live_changed(self, live: KafkaSource | None) -> None:
+        """The live Kafka source came or went: the lag slot shows only while it runs."""
+        self.lag.setVisible(live is not None)
+        if live is not None:
+            self._live_status(live.status)
+
+    def _live_status(self, status: LiveStatus | None) -> None:
+        live = self.session.live
+        if live is None:
+            return
+        state = "connecting" if status is None else describe_status(status)
+        self.source.setText(f"{live.name} \u00b7 {state}")
+        if status is not None:
+            text, tip = describe_lag(status)
+            self.lag.setText(text)
+            self.lag.setToolTip(tip)
+
     def _state_changed(self, state: str) -> None:
+        if self.session.live is not None:
+            self._live_status(self.session.live.status)
+            return
         replay = self.session.replay
         if replay is None:
             self.source.setText("no source")
