@@ -14,11 +14,18 @@ Where the numbers come from:
 - *open domains*: the most open at any clock tick within the minute;
 - *ingest*: events (and rejects) applied per second, averaged over the minute.
 Both sampled series are cut at the clock on a backwards seek.
+
+Minutes before this session come from the history (`set_counts_source`: any
+`core.history.counts.CountsReader`, the embedded SQLite store or InfluxDB):
+up to `HISTORY_LOOKBACK_S` before the first minute the session itself
+covers, alerts firing per minute are drawn from the store (open domains and
+ingest are unknown there and left blank).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -28,10 +35,12 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from console.background import Background
 from console.bridge import EngineBridge
 from console.selection import Selection
 from console.theme import SEVERITY_SYMBOLS, Theme
 from core.engine import AlertState, Engine
+from core.history.counts import CountsReader, MinuteCounts
 from core.model import Severity, format_time
 
 SEVERITIES: tuple[Severity, ...] = (
@@ -54,6 +63,8 @@ CAPACITY = 7 * 24 * 60
 """Minutes kept (a week); older minutes scroll out."""
 WINDOW_S = 60 * 60.0
 """Visible span while following the clock."""
+HISTORY_LOOKBACK_S = 24 * 60 * 60.0
+"""How far before the session the history fills the alerts-firing series."""
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -164,6 +175,12 @@ class TrendsView(QWidget):
         self._following = True
         self._region: pg.LinearRegionItem | None = None
         self._updating_region = False
+        # Minutes before the session, from the history (see set_counts_source).
+        self._counts_source: Callable[[], CountsReader | None] | None = None
+        self._counts_background: Background | None = None
+        self._history: MinuteCounts | None = None
+        self._history_end: int | None = None  # first minute the session covers itself
+        self._history_loading = False
 
         self._build()
         self._redraw_timer = QTimer(self)
@@ -295,6 +312,7 @@ class TrendsView(QWidget):
         self._last_events = applied
         self._clock = clock
         self._index_episodes()  # the clock may have gone back: settle against the new one
+        self.load_history()
         self.refresh()
 
     def _on_alerts_changed(self, added: list[str], updated: list[str], resolved: list[str]) -> None:
@@ -419,6 +437,92 @@ class TrendsView(QWidget):
             diff[max(low, 0), k] += 1
             diff[min(high, length - 1) + 1, k] -= 1
         series.firing[:length] = np.cumsum(diff[:length], axis=0)
+        self._overlay_history()
+
+    # -- history before the session -------------------------------------------
+
+    def set_counts_source(
+        self,
+        source: Callable[[], CountsReader | None] | None,
+        background: Background | None = None,
+    ) -> None:
+        """Where minutes before the session come from (None: nowhere); queried in `background`."""
+        self._counts_source = source
+        self._counts_background = background
+        self._history = None
+        self.load_history()
+
+    def history_changed(self) -> None:
+        """The store grew: read it again if it had nothing before the session yet."""
+        if self._history is None or not self._history.firing.any():
+            self.load_history()
+
+    def session_first_minute(self) -> int | None:
+        """The first minute this session's own data covers (None before any event)."""
+        if self._clock is None:
+            return None
+        first = _minute(self._clock)
+        if math.isfinite(self._min_start):
+            first = min(first, _minute(self._min_start))
+        return first
+
+    def load_history(self) -> None:
+        """Read the alerts firing per minute before the session from the store."""
+        source = self._counts_source
+        end_minute = self.session_first_minute()
+        if source is None or end_minute is None or self._history_loading:
+            return
+        end = end_minute * 60.0
+        start = max(end - HISTORY_LOOKBACK_S, end - (CAPACITY - 1) * 60.0)
+
+        def work() -> MinuteCounts | None:
+            reader = source()
+            return None if reader is None else reader.alert_counts(start, end)
+
+        def done(counts: MinuteCounts | None) -> None:
+            self._history_loading = False
+            self._history, self._history_end = counts, end_minute
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._history_loading = False
+            self.readout.setText(f"History not available: {str(exc).strip()[:200]}")
+
+        self._history_loading = True
+        if self._counts_background is None:
+            try:
+                result = work()
+            except Exception as exc:  # one line in the read-out, never a traceback
+                failed(exc)
+            else:
+                done(result)
+        else:
+            self._counts_background.submit(work, done, failed)
+
+    def _overlay_history(self) -> None:
+        """Put the stored counts into the minutes before the session covers itself."""
+        history, series = self._history, self.series
+        session_first = self.session_first_minute()
+        if history is None or not history.minutes or session_first is None:
+            return
+        end = min(history.start_minute + history.minutes, session_first)
+        if self._history_end is not None:
+            end = min(end, self._history_end)
+        if end <= history.start_minute:
+            return
+        nonzero = np.flatnonzero(history.firing[: end - history.start_minute].any(axis=1))
+        if nonzero.size == 0:
+            return
+        low = history.start_minute + int(nonzero[0])
+        last = session_first if series.first is None else series.first + series.length - 1
+        series.cover(min(low, series.first if series.first is not None else low), last)
+        assert series.first is not None
+        low = max(low, series.first)
+        if end <= low:
+            return
+        rows = slice(low - series.first, end - series.first)
+        counts = history.firing[low - history.start_minute : end - history.start_minute]
+        series.firing[rows] = counts
 
     def refresh(self) -> None:
         """Recompute what depends on the episodes and redraw (coalesced to 10/s)."""

@@ -160,3 +160,68 @@ def test_engine_reset_to_an_empty_engine_clears_the_series(qtbot: QtBot, parts) 
 
     trends.bridge.reset(Engine(trends.player.topology))
     assert trends.view.series_snapshot()["time"].size == 0
+
+
+def test_minutes_before_the_session_come_from_the_history(qtbot: QtBot, tmp_path) -> None:
+    from core.engine import Engine
+    from core.history.reader import HistoryReader
+    from core.history.recorder import import_records
+    from core.history.writer import HistoryWriter, SourceInfo
+    from core.model import Severity, Status
+    from tests.builders import estate, event
+
+    # yesterday's shift: db critical from minute 10 to 20, api major at minute 12
+    earlier = [
+        event("db", at=600.0),
+        event("api", at=725.0, severity=Severity.MAJOR),
+        event("api", at=790.0, status=Status.RESOLVED, ends=790.0, severity=Severity.MAJOR),
+        event("db", at=1230.0, status=Status.RESOLVED, ends=1230.0),
+    ]
+    path = tmp_path / "history.sqlite"
+    writer = HistoryWriter(path)
+    import_records(writer, SourceInfo("earlier", "earlier"), estate(), [Record(1, tuple(earlier))])
+    assert writer.flush()
+    writer.close()
+
+    # this session starts at minute 30
+    bridge = EngineBridge(Engine(estate()))
+    view = TrendsView(bridge, Theme("dark"), Selection())
+    qtbot.addWidget(view)
+    bridge.push(bridge.engine.apply([event("web", at=1800.0, severity=Severity.WARNING)]))
+    bridge.flush()
+    reader = HistoryReader(path)
+    try:
+        view.set_counts_source(lambda: reader)
+        snapshot = view.series_snapshot()
+        stored = reader.alert_counts(600.0, 1800.0)
+    finally:
+        reader.close()
+    minutes = (snapshot["time"] // 60).astype(int)
+    assert minutes[0] == 10 and minutes[-1] == 30
+    before = minutes < 30
+    for k, severity in enumerate(SEVERITIES):
+        np.testing.assert_array_equal(
+            snapshot[severity.label][before], stored.firing[:, k], err_msg=severity.label
+        )
+    assert snapshot["critical"][before].sum() == 11  # minutes 10..20
+    assert snapshot["major"][before].tolist()[2:4] == [1, 1]  # minutes 12 and 13
+    # the session's own minute is counted from the engine, not the store
+    assert snapshot["warning"][-1] == 1 and snapshot["critical"][-1] == 0
+    # open domains and ingest are unknown before the session: left blank
+    assert np.isnan(snapshot["domains"][before]).all()
+
+
+def test_an_empty_history_leaves_the_series_to_the_session(qtbot: QtBot, parts, tmp_path) -> None:
+    from core.history.reader import HistoryReader
+    from core.history.store import connect
+
+    connect(tmp_path / "empty.sqlite").close()
+    reader = HistoryReader(tmp_path / "empty.sqlite")
+    with_store, plain = Trends(qtbot, parts), Trends(qtbot, parts)
+    try:
+        with_store.view.set_counts_source(lambda: reader)
+        for trends in (with_store, plain):
+            trends.play_to("2026-11-26T02:10:00Z")
+        assert_same_series(with_store.view.series_snapshot(), plain.view.series_snapshot())
+    finally:
+        reader.close()

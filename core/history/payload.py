@@ -1,0 +1,80 @@
+"""How observations are stored: `chunks.payload`, msgpack arrays of up to CHUNK_ITEMS items.
+
+One row holds a run of consecutive items of one source (what one transaction
+wrote), so SQLite does per-chunk work, not per-item work: that is what keeps
+the writer ahead of the engine. Each item is an array (no field names
+repeated a million times):
+- an alert event: [time, fingerprint, status, severity, startsAt, endsAt,
+  annotations, generatorURL, origin, envelope] (labels are stored once per
+  fingerprint, in `labels`);
+- a rejected record: [time, null, where, reason, raw, envelope].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from core.model import AlertEvent, Envelope, Rejected, Severity, Status
+from core.timeline import Item
+
+CHUNK_ITEMS = 256
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(list[list[Any]]).decode
+_SEVERITIES = {int(s): s for s in Severity}
+
+
+def entry(time: float, item: Item) -> tuple[Any, ...]:
+    """One item as stored in a chunk."""
+    if isinstance(item, AlertEvent):
+        return (
+            time,
+            item.fingerprint,
+            1 if item.status is Status.FIRING else 0,
+            int(item.severity),
+            item.starts_at,
+            item.ends_at,
+            item.annotations,
+            item.generator_url,
+            item.origin,
+            item.envelope,
+        )
+    return (time, None, item.where, item.reason, item.raw, item.envelope)
+
+
+def encode_chunk(entries: Sequence[tuple[Any, ...]]) -> bytes:
+    return _encode(entries)
+
+
+def decode_chunk(payload: bytes, labels: dict[str, dict[str, str]]) -> list[tuple[float, Item]]:
+    """The chunk's items with their times, in stored order."""
+    items: list[tuple[float, Item]] = []
+    for row in _decode(payload):
+        time, fingerprint = row[0], row[1]
+        envelope = None if row[-1] is None else msgspec.convert(row[-1], Envelope)
+        if fingerprint is None:
+            item: Item = Rejected(where=row[2], reason=row[3], raw=row[4], envelope=envelope)
+        else:
+            item = AlertEvent(
+                fingerprint=fingerprint,
+                status=Status.FIRING if row[2] else Status.RESOLVED,
+                labels=labels.get(fingerprint, {}),
+                annotations=row[6],
+                starts_at=row[4],
+                ends_at=row[5],
+                event_time=time,
+                severity=_SEVERITIES[row[3]],
+                generator_url=row[7],
+                origin=row[8],
+                envelope=envelope,
+            )
+        items.append((time, item))
+    return items
+
+
+def fingerprints(payload: bytes) -> set[str]:
+    """Fingerprints of the alert events in a chunk (retention checks)."""
+    return {row[1] for row in _decode(payload) if row[1] is not None}

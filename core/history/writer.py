@@ -1,0 +1,504 @@
+"""The history writer: a thread that turns queued records into rows, a batch per transaction.
+
+Whoever drives the engine (the console's history link, `watchfloor history
+import`) queues small messages and never waits on the disk: the writer drains
+everything queued into one transaction (`executemany` per table), commits, and
+goes on. A kill at any moment loses at most what was queued and not yet
+committed; SQLite's WAL keeps the file consistent (tests/core/history kill a
+writer process mid-batch and check).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import sqlite3
+import threading
+import time as _time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from core.history.payload import CHUNK_ITEMS, encode_chunk, entry
+from core.history.rows import (
+    Batch,
+    BatchSink,
+    CommitStats,
+    DomainStep,
+    EpisodeCache,
+    EpisodeRow,
+    SourceInfo,
+    SourceState,
+)
+from core.history.store import HistoryError, connect
+from core.model import AlertEvent
+from core.operator import OperatorAction
+from core.timeline import Item, Record, timeline
+
+if TYPE_CHECKING:
+    from core.engine import EngineConfig
+    from core.graph.topology import Topology
+
+
+__all__ = ["CommitStats", "DomainStep", "EpisodeRow", "HistoryWriter", "SourceInfo"]
+
+log = logging.getLogger("watchfloor.history")
+
+MAX_BATCH_ITEMS = 50_000
+"""Items per transaction at most (a large backlog commits in steps)."""
+
+_encode = msgspec.json.Encoder().encode
+
+
+class HistoryWriter:
+    """Owns the store's write connection in a thread; everything else only queues."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        on_commit: Callable[[CommitStats], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        # Open (and create) on the caller's thread so a bad path fails right here.
+        self._conn: sqlite3.Connection | None = connect(self.path)
+        # (message, rows it adds to `pending`)
+        self._queue: queue.SimpleQueue[tuple[tuple[Any, ...], int]] = queue.SimpleQueue()
+        self._sources: dict[int, SourceState] = {}
+        self._next_handle = 0
+        self._on_commit = on_commit
+        self._on_error = on_error
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._known_labels: set[str] = set()
+        self._last_roots: dict[tuple[int, str], str] = {}
+        self._timelines: dict[int, tuple[list[Record], list[tuple[float, Item]]]] = {}
+        self._episodes = EpisodeCache()
+        self._stored_before: dict[int, int] = {}  # source id -> items stored before this run
+        self.error: str | None = None
+        self.committed_items = 0
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._thread.start()
+
+    # -- what producers call (any thread) -------------------------------------
+
+    def open_source(
+        self,
+        info: SourceInfo,
+        ready: Callable[[int, int, float | None], None] | None = None,
+        *,
+        topology: Topology | None = None,
+        config: EngineConfig | None = None,
+    ) -> int:
+        """Register a source; returns a handle for the other calls.
+
+        `ready(source_id, next_seq, last_time)` is called from the writer thread
+        once the store knows the source (`next_seq`: how many of its items it
+        holds; `last_time`: the newest event time stored for it, or None).
+        With a `topology`, the writer runs its own engine over the source's
+        items (from the first) and records alert episodes and the domain
+        lifecycle from its exact deltas; the items must then come in order.
+        """
+        with self._lock:
+            handle = self._next_handle
+            self._next_handle += 1
+        self._put(("source", handle, info, ready, topology, config))
+        return handle
+
+    def add_items(self, handle: int, first_seq: int, items: Sequence[tuple[float, Item]]) -> None:
+        """Items `first_seq`, `first_seq + 1`, ... of a source with their timeline times."""
+        if items:
+            self._put(("items", handle, first_seq, items), len(items))
+
+    def set_records(self, handle: int, records: int) -> None:
+        self._put(("records", handle, records))
+
+    def add_episodes(self, handle: int, rows: Sequence[EpisodeRow]) -> None:
+        if rows:
+            self._put(("episodes", handle, rows), len(rows))
+
+    def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None:
+        if steps:
+            self._put(("steps", handle, steps), len(steps))
+
+    def add_action(self, handle: int, action: OperatorAction, clock: float | None) -> None:
+        self._put(("action", handle, action, clock), 1)
+
+    def prune(self, before: float, done: Callable[[int], None] | None = None) -> None:
+        """Prune what retention no longer keeps (see core.history.retention), in the thread."""
+        self._put(("prune", before, done))
+
+    def retain(self, days: float, done: Callable[[int], None] | None = None) -> None:
+        """Prune everything older than `days` before the newest stored item, in the thread."""
+        self._put(("retain", days, done))
+
+    def add_replay_items(
+        self, handle: int, records: list[Record], start: int, end: int, clock: float | None = None
+    ) -> None:
+        """Timeline items `start` .. `end - 1` of a replay's records (as ReplayPlayer orders them),
+        then the clock moved to `clock` (alerts whose endsAt passed resolve).
+
+        The timeline is built once per records list, in the writer thread.
+        """
+        if end > start:
+            self._put(("replay", handle, records, start, end), end - start)
+        if clock is not None:
+            self.add_clock(handle, clock)
+
+    def add_clock(self, handle: int, clock: float) -> None:
+        """The source's clock moved to `clock` with no new items (the writer's engine follows)."""
+        self._put(("clock", handle, clock))
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything queued so far is committed; False on timeout or error."""
+        if not self._thread.is_alive():
+            return False
+        event = threading.Event()
+        self._put(("barrier", event))
+        return event.wait(timeout) and self.error is None
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Commit what is queued and stop the thread."""
+        if self._thread.is_alive():
+            self._put(("stop",))
+            self._thread.join(timeout)
+
+    @property
+    def pending(self) -> int:
+        """Rows queued and not yet committed."""
+        return self._pending
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _put(self, message: tuple[Any, ...], rows: int = 0) -> None:
+        if rows:
+            with self._lock:
+                self._pending += rows
+        self._queue.put((message, rows))
+
+    # -- the thread -----------------------------------------------------------
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            message, rows = self._queue.get()
+            batch = Batch()
+            count = 0
+            while True:
+                kind = message[0]
+                count += rows
+                if kind == "stop":
+                    stop = True
+                else:
+                    try:
+                        self._take(message, batch)
+                    except (sqlite3.Error, HistoryError, KeyError) as exc:
+                        # KeyError: a message for a source that could not be registered
+                        self._fail(exc)
+                if stop or count >= MAX_BATCH_ITEMS or kind == "source":
+                    break
+                try:
+                    message, rows = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                self._commit(batch, count)
+            except (sqlite3.Error, HistoryError) as exc:
+                self._fail(exc)
+            finally:
+                for event in batch.waiters:
+                    event.set()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _fail(self, exc: BaseException) -> None:
+        first = self.error is None
+        self.error = f"history write failed: {exc}"
+        if first:  # one line for the operator, not one per batch
+            log.error("%s", self.error)
+            if self._on_error is not None:
+                self._on_error(self.error)
+
+    def _take(self, message: tuple[Any, ...], batch: Batch) -> int:
+        kind = message[0]
+        if kind == "source":
+            _, handle, info, ready, topology, config = message
+            source = self._register(info)
+            if topology is not None:
+                from core.engine import Engine
+                from core.history.recorder import EngineRecorder
+
+                source.engine = Engine(topology, config)
+                source.recorder = EngineRecorder(self, handle)
+            self._sources[handle] = source
+            if ready is not None:
+                assert source.id is not None
+                ready(source.id, source.next_seq, source.last_time)
+            return 0
+        if kind == "items":
+            _, handle, first, items = message
+            return self._take_items(self._sources[handle], first, items, batch)
+        if kind == "records":
+            _, handle, records = message
+            source = self._sources[handle]
+            assert self._conn is not None and source.id is not None
+            self._conn.execute(
+                "UPDATE sources SET records=max(records, ?) WHERE id=?", (records, source.id)
+            )
+            return 0
+        if kind == "episodes":
+            _, handle, rows = message
+            self._episodes.take(batch, self._sources[handle].id, rows)
+            return len(rows)
+        if kind == "steps":
+            _, handle, steps = message
+            sid = self._sources[handle].id
+            assert sid is not None
+            batch.steps.extend(steps)
+            batch.step_sources.extend([sid] * len(steps))
+            return len(steps)
+        if kind == "action":
+            _, handle, action, clock = message
+            sid = self._sources[handle].id
+            batch.actions.append(
+                (sid, action.domain_id, str(action.kind), action.who, action.at, clock, action.text)
+            )
+            return 1
+        if kind == "replay":
+            _, handle, records, start, end = message
+            cached = self._timelines.get(handle)
+            if cached is None or cached[0] is not records:
+                cached = (records, timeline(records))
+                self._timelines[handle] = cached
+            return self._take_items(self._sources[handle], start, cached[1][start:end], batch)
+        if kind == "clock":
+            self._advance(self._sources[message[1]], message[2], batch)
+            return 0
+        if kind == "prune":
+            batch.prune.append(("before", message[1], message[2]))
+            return 0
+        if kind == "retain":  # the cutoff is found after this batch is written
+            batch.prune.append(("days", message[1], message[2]))
+            return 0
+        if kind == "barrier":
+            batch.waiters.append(message[1])
+            return 0
+        raise AssertionError(f"unknown history message {kind!r}")
+
+    def _register(self, info: SourceInfo) -> SourceState:
+        conn = self._conn
+        assert conn is not None
+        if info.content:
+            from core.history.recorder import file_digest
+
+            try:
+                info = SourceInfo(
+                    f"{info.key}{file_digest(info.content)}", info.name, info.topology, info.records
+                )
+            except OSError as exc:
+                raise HistoryError(f"cannot read {info.content!r}: {exc}") from None
+        with conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO sources(key, name, topology, records, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (info.key, info.name, info.topology, info.records, _time.time()),
+            )
+            conn.execute(
+                "UPDATE sources SET name=?, topology=?, records=max(records, ?) WHERE key=?",
+                (info.name, info.topology, info.records, info.key),
+            )
+        sid = conn.execute("SELECT id FROM sources WHERE key=?", (info.key,)).fetchone()[0]
+        top, last = conn.execute(
+            "SELECT (SELECT max(seq + count) - 1 FROM chunks WHERE source=?), last_time "
+            "FROM sources WHERE id=?",
+            (sid, sid),
+        ).fetchone()
+        stored = 0 if top is None else int(top) + 1
+        self._stored_before[int(sid)] = stored
+        return SourceState(info, int(sid), stored, last)
+
+    def _take_items(
+        self, source: SourceState, first: int, items: Sequence[tuple[float, Item]], batch: Batch
+    ) -> int:
+        sid = source.id
+        assert sid is not None
+        skip = max(0, source.next_seq - first)  # already stored (a replay opened again)
+        if skip >= len(items):
+            self._shadow(source, first, items, batch)
+            return 0
+        rows = batch.items
+        labels = batch.labels
+        known = self._known_labels
+        fresh = items[skip:]
+        for _when, item in fresh:
+            if isinstance(item, AlertEvent) and item.fingerprint not in known:
+                known.add(item.fingerprint)
+                labels[item.fingerprint] = _encode(item.labels).decode()
+        for offset in range(0, len(fresh), CHUNK_ITEMS):
+            part = fresh[offset : offset + CHUNK_ITEMS]
+            times = [time for time, _ in part]
+            events = sum(1 for _, item in part if isinstance(item, AlertEvent))
+            rows.append(
+                (
+                    sid,
+                    first + skip + offset,
+                    len(part),
+                    events,
+                    min(times),
+                    max(times),
+                    encode_chunk([entry(time, item) for time, item in part]),
+                )
+            )
+        batch.item_count += len(fresh)
+        seq = first + len(items)
+        dated = [time for time, _ in fresh if time != -math.inf]
+        low = min(dated) if dated else None
+        high = max(dated) if dated else None
+        source.next_seq = seq
+        batch.last_seq[sid] = seq - 1
+        self._shadow(source, first, items, batch)
+        if low is not None and high is not None:
+            old = batch.clocks.get(sid)
+            if old is not None:
+                low, high = min(old[0], low), max(old[1], high)
+            batch.clocks[sid] = (low, high)
+        return len(items) - skip
+
+    def _advance(self, source: SourceState, clock: float, batch: Batch) -> None:
+        """The source's clock moved without items: its engine expires what endsAt ends."""
+        engine, recorder = source.engine, source.recorder
+        if engine is None or recorder is None or source.id is None:
+            return
+        if engine.clock is None or clock > engine.clock:
+            recorder.sink = BatchSink(batch, source.id, self._episodes)
+            recorder.delta(engine, engine.advance_to(clock))
+
+    def _shadow(
+        self, source: SourceState, first: int, items: Sequence[tuple[float, Item]], batch: Batch
+    ) -> None:
+        """Apply items to the source's own engine; record what changed past the stored part."""
+        engine, recorder = source.engine, source.recorder
+        if engine is None or recorder is None or source.id is None:
+            return
+        from core.history.recorder import IMPORT_BATCH
+
+        if first != source.applied:  # a gap or an overlap: the engine cannot follow
+            if first > source.applied:
+                log.warning("history: items %d..%d never arrived", source.applied, first - 1)
+            skip = source.applied - first
+            if skip >= len(items):
+                return
+            items, first = items[max(skip, 0) :], max(first, source.applied)
+        recorder.sink = BatchSink(batch, source.id, self._episodes)
+        stored = self._stored_before.get(source.id, 0)
+        for offset in range(0, len(items), IMPORT_BATCH):
+            chunk = items[offset : offset + IMPORT_BATCH]
+            recorder.muted = first + offset + len(chunk) <= stored
+            recorder.delta(engine, engine.apply([item for _, item in chunk]))
+        recorder.muted = False
+        source.applied = first + len(items)
+
+    def _commit(self, batch: Batch, count: int) -> None:
+        conn = self._conn
+        assert conn is not None
+        started = _time.perf_counter()
+        if len(batch):
+            with conn:  # one transaction per batch
+                if batch.labels:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO labels(fingerprint, labels) VALUES (?, ?)",
+                        batch.labels.items(),
+                    )
+                if batch.items:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?,?,?)",
+                        batch.items,
+                    )
+                for sid, (low, high) in batch.clocks.items():
+                    conn.execute(
+                        "UPDATE sources SET first_time=min(coalesce(first_time, ?), ?), "
+                        "last_time=max(coalesce(last_time, ?), ?) WHERE id=?",
+                        (low, low, high, high, sid),
+                    )
+                if batch.episodes:
+                    conn.executemany(
+                        "INSERT INTO episodes VALUES (?,?,?,?,?,?,?) "
+                        "ON CONFLICT(source, fingerprint, episode) DO UPDATE SET "
+                        "severity=max(severity, excluded.severity), "
+                        "component=excluded.component, end=excluded.end",
+                        batch.episodes,
+                    )
+                if batch.ended:
+                    conn.executemany(
+                        "UPDATE episodes SET end=? WHERE source=? AND fingerprint=? "
+                        "AND episode<? AND end IS NULL",
+                        batch.ended,
+                    )
+                if batch.steps:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO domain_steps VALUES (?,?,?,?,?,?,?,?,?)",
+                        self._step_rows(batch),
+                    )
+                if batch.actions:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO actions(source, domain, kind, who, at, clock, text)"
+                        " VALUES (?,?,?,?,?,?,?)",
+                        batch.actions,
+                    )
+        with self._lock:
+            self._pending = max(0, self._pending - count)
+        self.committed_items += batch.item_count
+        if self._on_commit is not None and len(batch):
+            self._on_commit(
+                CommitStats(
+                    batch.item_count,
+                    dict(batch.last_seq),
+                    _time.perf_counter() - started,
+                    self._pending,
+                )
+            )
+        for how, value, done in batch.prune:
+            from core.history.retention import prune, retention_cutoff
+
+            cutoff = retention_cutoff(conn, value) if how == "days" else value
+            removed = 0 if cutoff is None else prune(conn, cutoff)
+            if done is not None:
+                done(removed)
+
+    def _step_rows(self, batch: Batch) -> list[tuple[Any, ...]]:
+        rows = []
+        for sid, step in zip(batch.step_sources, batch.steps, strict=True):
+            key = (sid, step.domain)
+            if step.root_causes is None:
+                roots = self._last_roots.get(key, "[]")
+            else:
+                roots = _encode(
+                    [
+                        {"component": c, "score": None if s is None else round(s, 4), "alerting": a}
+                        for c, s, a in step.root_causes
+                    ]
+                ).decode()
+                self._last_roots[key] = roots
+            if step.step == "closed":
+                self._last_roots.pop(key, None)
+            rows.append(
+                (
+                    sid,
+                    step.domain,
+                    step.step,
+                    step.at,
+                    step.severity,
+                    step.members,
+                    step.alerts,
+                    step.impacted,
+                    roots,
+                )
+            )
+        return rows
