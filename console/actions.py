@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,6 +45,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
                lambda c: c.open_demo(), tip="Open the bundled demo and play it"),
     ActionSpec("file.close", "&Close source", "File", ("Ctrl+W",),
                lambda c: c.close_source()),
+    ActionSpec("file.refresh_neo4j", "&Refresh topology from Neo4j", "File", ("F5",),
+               lambda c: _refresh_neo4j(c),
+               tip="Reload the topology with the Neo4j query (--neo4j); the replay stays"),
+    ActionSpec("file.open_history", "Open &history as of\u2026", "File", ("Ctrl+H",),
+               lambda c: _open_history(c),
+               tip="Rebuild the state at a past time from the recorded history"),
+    ActionSpec("file.open_snapshot", "Open s&napshot\u2026", "File", ("Ctrl+Alt+O",),
+               lambda c: _snapshot_commands().open_snapshot(c), separator_before=True,
+               tip="Open an incident snapshot (.wfsnap) read-only"),
+    ActionSpec("file.export_snapshot", "&Export snapshot\u2026", "File", ("Ctrl+E",),
+               lambda c: _snapshot_commands().export_snapshot(c),
+               tip="Export everything shown, as of the replay time, to one .wfsnap file"),
+    ActionSpec("file.export_domain_snapshot", "Export snapshot of selected &domain\u2026", "File",
+               ("Ctrl+Shift+E",),
+               lambda c: _snapshot_commands().export_snapshot(c, domain_only=True),
+               tip="Export the selected failure domain only"),
     ActionSpec("file.screenshot", "Save &screenshot\u2026", "File", ("Ctrl+Shift+S",),
                lambda c: c.save_screenshot(), separator_before=True),
     ActionSpec("file.quit", "&Quit", "File", ("Ctrl+Q",),
@@ -65,6 +82,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                lambda c: c.focus_dock("trends")),
     ActionSpec("view.focus_replay", "Go to replay bar", "View", ("Alt+6",),
                lambda c: c.focus_dock("replay")),
+    ActionSpec("view.focus_risk", "Go to deployment risk", "View", ("Alt+7",),
+               lambda c: c.focus_dock("risk"), tip="Planned deployments scored for risk"),
     ActionSpec("view.light_theme", "&Light theme", "View", ("Ctrl+T",),
                lambda c: c.toggle_theme(), checkable=True,
                checked=lambda c: c.theme.name == "light", separator_before=True),
@@ -101,5 +120,27 @@ ACTIONS: tuple[ActionSpec, ...] = (
                lambda c: c.show_shortcuts()),
     ActionSpec("help.about", "&About Watchfloor", "Help", (), lambda c: c.about()),
 )  # fmt: skip
+
+
+def _refresh_neo4j(commands: Commands) -> None:
+    """Reload the topology from Neo4j off the GUI thread (console/stores_link.py)."""
+    from console.stores_link import refresh_topology_from_neo4j
+
+    refresh_topology_from_neo4j(commands.session, commands.shell.show_message)
+
+
+def _open_history(commands: Commands) -> None:
+    """Ask for a time and open the history as of it (console/history_link.py)."""
+    from console.history_link import ask_time_travel
+
+    ask_time_travel(commands.session, commands.shell.window_widget(), commands.shell.show_message)
+
+
+def _snapshot_commands() -> ModuleType:
+    """console.snapshot_commands, imported when first used (start-up stays fast)."""
+    import console.snapshot_commands as module
+
+    return module
+
 
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}

@@ -7,6 +7,7 @@ runs on servers without a display). Everything else opens the console:
     watchfloor --demo                  the bundled demo, playing
     watchfloor --topology T --replay R [--speed X] [--at TIME]
     watchfloor --demo --screenshot out.png --exit-after 3   render, save, exit 0
+    watchfloor open incident.wfsnap    a snapshot, read-only (checked before the window opens)
 
 Bad arguments and unreadable files are one line on stderr and exit status 2,
 before any window opens; never a traceback.
@@ -21,7 +22,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from core.ingest.kafka_config import KafkaOptions
+    from core.stores.influx import InfluxConfig
+    from core.stores.neo4j_store import Neo4jConfig
 
 # Subcommands that never open a window (core.cli): no PySide6 import.
 HEADLESS_COMMANDS = frozenset({"analyze", "record", "risk", "snapshot", "topology", "history"})
@@ -52,6 +58,22 @@ class ConsoleOptions:
     exit_after: float | None = None
     settings: Path | None = None
     size: tuple[int, int] | None = None
+    kafka: KafkaOptions | None = None
+    history: Path | None = None
+    no_history: bool = False
+    retention_days: float | None = None
+    snapshot: Path | None = None  # `watchfloor open FILE`: a snapshot, read-only
+    neo4j: Neo4jConfig | None = None  # topology from Neo4j in place of --topology
+    influx: InfluxConfig | None = None  # alert events and counts to InfluxDB
+
+    @property
+    def time_travel(self) -> bool:
+        """`--history DB --at TIME` alone: open the history as of that time."""
+        return (
+            self.history is not None
+            and self.at is not None
+            and not (self.demo or self.replay or self.kafka or self.snapshot)
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +106,58 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings", metavar="FILE", help="INI settings file instead of the user's settings"
     )
+    _add_kafka_options(parser)
+    _add_history_options(parser)
+    from core.stores.options import add_store_arguments
+
+    add_store_arguments(parser)
     return parser
+
+
+def _add_history_options(parser: argparse.ArgumentParser) -> None:
+    """The embedded history: where it is, whether to record, how long to keep it."""
+    history = parser.add_argument_group("history (embedded SQLite; `watchfloor history --help`)")
+    history.add_argument(
+        "--history",
+        metavar="DB",
+        help="history file (default: the settings, else $XDG_DATA_HOME/watchfloor/history.sqlite);"
+        " with --at and no replay: open the history as of that time",
+    )
+    history.add_argument(
+        "--no-history", action="store_true", help="do not record this session into the history"
+    )
+    history.add_argument(
+        "--retention-days",
+        metavar="DAYS",
+        type=float,
+        help="keep this many days of history (0: forever; default: the settings, else 30)",
+    )
+
+
+def _add_kafka_options(parser: argparse.ArgumentParser) -> None:
+    """Live from Kafka: `watchfloor --kafka BOOTSTRAP --topic T [--topology FILE] ...`."""
+    from core.ingest.kafka_config import add_kafka_arguments
+
+    live = parser.add_argument_group("live from Kafka (in place of --replay)")
+    add_kafka_arguments(live)  # type: ignore[arg-type]
+    live.add_argument(
+        "--dead-letter", metavar="TOPIC", help="also send rejected messages to this topic"
+    )
+
+
+def _kafka_options(args: argparse.Namespace) -> KafkaOptions | None:
+    from core.ingest.kafka_config import KafkaConfigError, default_group, options_from_args
+
+    if not args.kafka:
+        if args.topic or args.kafka_properties or args.kafka_config or args.dead_letter:
+            raise UsageError("--topic, -X, --kafka-config and --dead-letter need --kafka")
+        return None
+    if args.demo or args.replay:
+        raise UsageError("--kafka reads live; leave out --demo/--replay")
+    try:
+        return options_from_args(args, default_group_id=default_group())
+    except KafkaConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_options(argv: Sequence[str]) -> ConsoleOptions:
@@ -94,15 +167,17 @@ def parse_options(argv: Sequence[str]) -> ConsoleOptions:
 
     if args.demo and (args.topology or args.replay):
         raise UsageError("--demo opens the bundled files; leave out --topology/--replay")
-    if args.replay and not args.topology:
-        raise UsageError("--replay needs --topology")
+    if args.replay and not (args.topology or args.neo4j):
+        raise UsageError("--replay needs --topology (or --neo4j)")
+    if args.neo4j and (args.topology or args.demo):
+        raise UsageError("--neo4j is the topology; leave out --topology/--demo")
     topology = _readable(args.topology, "--topology")
     replay = _readable(args.replay, "--replay")
     speed = None if args.speed is None else _speed(args.speed)
     at = None
     if args.at is not None:
-        if not (args.demo or replay):
-            raise UsageError("--at needs a replay (--replay or --demo)")
+        if not (args.demo or replay or args.history):
+            raise UsageError("--at needs a replay (--replay or --demo) or --history")
         try:
             at = parse_time(args.at)
         except ValueError as exc:
@@ -120,6 +195,7 @@ def parse_options(argv: Sequence[str]) -> ConsoleOptions:
     settings = Path(args.settings) if args.settings else None
     if settings is not None and settings.exists() and not os.access(settings, os.R_OK | os.W_OK):
         raise UsageError(f"--settings: cannot read and write {str(settings)!r}")
+    neo4j, influx = _store_options(args)
     return ConsoleOptions(
         topology=topology,
         replay=replay,
@@ -131,7 +207,60 @@ def parse_options(argv: Sequence[str]) -> ConsoleOptions:
         exit_after=exit_after,
         settings=settings,
         size=_size(args.size) if args.size else None,
+        kafka=_kafka_options(args),
+        history=_history_path(args, time_travel=at is not None and not (args.demo or replay)),
+        no_history=args.no_history,
+        retention_days=_retention(args.retention_days),
+        neo4j=neo4j,
+        influx=influx,
     )
+
+
+def _store_options(args: argparse.Namespace) -> tuple[Neo4jConfig | None, InfluxConfig | None]:
+    from core.stores.options import store_configs
+
+    try:
+        return store_configs(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _history_path(args: argparse.Namespace, *, time_travel: bool) -> Path | None:
+    history = Path(args.history).expanduser() if args.history else None
+    if time_travel and history is not None and not history.is_file():
+        raise UsageError(f"--history: no such file: {args.history!r}")
+    if history is not None and history.is_dir():
+        raise UsageError(f"--history: {args.history!r} is a folder; name the history file")
+    return history
+
+
+def _retention(days: float | None) -> float | None:
+    if days is not None and not (math.isfinite(days) and days >= 0):
+        raise UsageError(f"--retention-days: expected days >= 0, got {days:g}")
+    return days
+
+
+def parse_open(argv: Sequence[str]) -> ConsoleOptions:
+    """`watchfloor open FILE [--theme ...]`: check the snapshot before any window opens."""
+    import dataclasses
+
+    if not argv or argv[0].startswith("-"):
+        if "-h" in argv or "--help" in argv:
+            print("usage: watchfloor open FILE.wfsnap [console options: --theme, --size, ...]")
+            raise SystemExit(0)
+        raise UsageError("open: name a snapshot file (.wfsnap)")
+    path = _readable(argv[0], "open")
+    assert path is not None
+    options = parse_options(argv[1:])
+    if options.demo or options.topology or options.replay or options.kafka or options.at:
+        raise UsageError("open shows a snapshot as it is: no --demo/--topology/--replay/--at")
+    from core.snapshot.archive import SnapshotError, read_snapshot
+
+    try:
+        read_snapshot(path)  # a damaged or tampered file: one line now, no window
+    except SnapshotError as exc:
+        raise UsageError(str(exc)) from None
+    return dataclasses.replace(options, snapshot=path)
 
 
 def _readable(value: str | None, option: str) -> Path | None:
@@ -177,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return headless_main(args)
     try:
-        options = parse_options(args)
+        options = parse_open(args[1:]) if args and args[0] == "open" else parse_options(args)
     except UsageError as exc:
         print(f"watchfloor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,6 +33,7 @@ from console.views.details import DetailsView
 from console.views.incidents import IncidentsView
 from console.views.records import RejectedView, UnmappedView
 from console.views.replay_bar import ReplayBar
+from console.views.risk import RiskView
 from console.views.topology import TopologyView
 from console.views.trends import TrendsView
 
@@ -66,6 +67,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("rejected", "Rejected", RejectedView, _BOTTOM),
     DockSpec("unmapped", "Unmapped", UnmappedView, _BOTTOM),
     DockSpec("trends", "Trends", TrendsView, _BOTTOM),
+    DockSpec("risk", "Risk", RiskView, _RIGHT),
 )
 
 
@@ -118,6 +120,20 @@ class MainWindow(QMainWindow):
 
     # -- assembly ------------------------------------------------------------
 
+    def add_panel(self, name: str, title: str, widget: QWidget) -> None:
+        """Add a dock after assembly (the history's Shift panel), tabbed with the trends."""
+        self._add_dock(name, title, widget)
+        dock = self.docks[name]
+        self.addDockWidget(_BOTTOM, dock)
+        trends = self.docks.get("trends")
+        if trends is not None:
+            self.tabifyDockWidget(trends, dock)
+            trends.raise_()
+        self.restoreDockWidget(dock)
+        panels = self.findChild(QMenu, "menu_panels")
+        if panels is not None:
+            panels.addAction(dock.toggleViewAction())
+
     def _add_dock(self, name: str, title: str, widget: QWidget) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
@@ -147,6 +163,7 @@ class MainWindow(QMainWindow):
             if spec.checkable:
                 self._checkable.append((action, spec))
         panels = menus["View"].addMenu("&Panels")
+        panels.setObjectName("menu_panels")
         for dock in self.docks.values():
             panels.addAction(dock.toggleViewAction())
         for menu in menus.values():
@@ -175,7 +192,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(docks["alerts"], docks["trends"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(docks["alerts"], docks["rejected"])
         self.tabifyDockWidget(docks["rejected"], docks["unmapped"])
+        self.tabifyDockWidget(docks["details"], docks["risk"])
         docks["alerts"].raise_()
+        docks["details"].raise_()
         width, height = DEFAULT_SIZE
         self.resizeDocks(
             [docks["incidents"], docks["details"]],

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from console.background import Background
 from console.bridge import EngineBridge
+from console.kafka_source import KafkaSource
 from console.replay_source import ReplaySource
 from console.source import SourceState
 from core.engine import Engine
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
+from core.ingest.kafka_live import LiveConsumer
 from core.replay import ReplayPlayer
 from core.timeline import load_records
+
+if TYPE_CHECKING:
+    from console.snapshot_source import OpenedSnapshot
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DEMO_TOPOLOGY = RESOURCES / "demo" / "topology.json"
@@ -55,6 +61,10 @@ class Session(QObject):
     """The current source's `SourceState` value."""
     sig_time_changed = Signal(float)
     """The current source's clock (epoch seconds)."""
+    sig_live_changed = Signal(object)
+    """A live Kafka source (`KafkaSource`) started; None when it was dropped."""
+    sig_live_status = Signal(object)
+    """The live source's `LiveStatus`: connection, time down, lag per partition."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +72,7 @@ class Session(QObject):
         self.bridge = EngineBridge(Engine(self.topology))
         self.background = Background(self)
         self.replay: ReplaySource | None = None
+        self.live: KafkaSource | None = None
         self.topology_path: Path | None = None
         self.replay_path: Path | None = None
         self.loading = False
@@ -69,10 +80,14 @@ class Session(QObject):
 
     @property
     def source_name(self) -> str:
+        if self.live is not None:
+            return self.live.name
         return self.replay.name if self.replay is not None else ""
 
     @property
     def state(self) -> SourceState:
+        if self.live is not None:
+            return self.live.state
         return self.replay.state if self.replay is not None else SourceState.IDLE
 
     def open(
@@ -131,6 +146,112 @@ class Session(QObject):
     ) -> None:
         self.open(DEMO_TOPOLOGY, DEMO_REPLAY, speed=speed, at=at, autoplay=autoplay)
 
+    def open_live(self, topology: str | Path | None, feed: LiveConsumer) -> None:
+        """Load a topology (none: every alert is unmapped), then consume live from Kafka."""
+        self._generation += 1
+        generation = self._generation
+        topology_path = Path(topology) if topology is not None else None
+        self.loading = True
+        self.sig_progress.emit("Loading topology\u2026", 0, 0)
+
+        def work() -> Topology:
+            return load_topology(topology_path) if topology_path else empty_topology()
+
+        def done(topo: Topology) -> None:
+            if generation != self._generation:
+                return
+            self._drop_replay()
+            self.topology, self.topology_path, self.replay_path = topo, topology_path, None
+            self.bridge.reset(Engine(topo))
+            live = KafkaSource(feed, self.bridge, parent=self)
+            live.sig_rate_changed.connect(self.sig_rate_changed)
+            live.sig_state_changed.connect(self.sig_state_changed)
+            live.sig_time_changed.connect(self.sig_time_changed)
+            live.sig_status_changed.connect(self.sig_live_status)
+            self.live = live
+            self.loading = False
+            self.sig_source_changed.emit(None)
+            self.sig_live_changed.emit(live)
+            self.sig_loaded.emit()
+            live.start()
+
+        def failed(exc: BaseException) -> None:
+            if generation != self._generation:
+                return
+            self.loading = False
+            self.sig_error.emit(_one_line(exc))
+            self.sig_loaded.emit()
+
+        self.background.submit(work, done, failed)
+
+    def _drop_live(self) -> None:
+        if self.live is not None:
+            live, self.live = self.live, None
+            live.stop()
+            live.sig_rate_changed.disconnect(self.sig_rate_changed)
+            live.sig_state_changed.disconnect(self.sig_state_changed)
+            live.sig_time_changed.disconnect(self.sig_time_changed)
+            live.sig_status_changed.disconnect(self.sig_live_status)
+            live.deleteLater()
+            self.sig_live_changed.emit(None)
+
+    def show_player(
+        self, topology: Topology, player: ReplayPlayer, replay_path: Path, *, speed: float = 1.0
+    ) -> None:
+        """Show a prepared player as the source (the history rebuilt as of a time).
+
+        Nothing is remembered as "last files": the next start does not reopen it.
+        """
+        self._generation += 1
+        self.topology_path, self.replay_path = None, replay_path
+        self._install(_Loaded(topology, player), speed)
+        self.loading = False
+        self.sig_loaded.emit()
+
+    def show_topology(self, topology: Topology) -> None:
+        """Show a topology loaded elsewhere (Neo4j) with no replay; not remembered as a file."""
+        self._generation += 1
+        self.topology_path, self.replay_path = None, None
+        self._install(_Loaded(topology, None), 1.0)
+        self.loading = False
+        self.sig_loaded.emit()
+
+    def open_snapshot(self, path: str | Path) -> None:
+        """Open a `.wfsnap` read-only: its topology, its alerts replayed up to its time.
+
+        Read and verified off the GUI thread; a damaged file is one line on
+        `sig_error`. Nothing is remembered as "last files".
+        """
+        from console.snapshot_source import SnapshotSource, load_snapshot, snapshot_title
+
+        self._generation += 1
+        generation = self._generation
+        snapshot_path = Path(path)
+        self.loading = True
+        self.sig_progress.emit(f"Opening snapshot {snapshot_path.name}\u2026", 0, 0)
+
+        def done(opened: OpenedSnapshot) -> None:
+            if generation != self._generation:
+                return
+            self.topology_path, self.replay_path = None, None
+            name = snapshot_title(opened.snapshot)
+            self._install(
+                _Loaded(opened.snapshot.topology, opened.player), 1.0, SnapshotSource, name
+            )
+            if isinstance(self.replay, SnapshotSource):
+                self.replay.snapshot = opened.snapshot
+            self.loading = False
+            self.sig_loaded.emit()
+
+        def failed(exc: BaseException) -> None:
+            if generation != self._generation:
+                return
+            self.loading = False
+            self.sig_error.emit(_one_line(exc))
+            self.sig_loaded.emit()
+
+        self.background.submit(lambda: load_snapshot(snapshot_path), done, failed)
+
     def close_source(self) -> None:
         """Stop and drop the current source; the views show an empty engine."""
         self._drop_replay()
@@ -149,17 +270,23 @@ class Session(QObject):
         if generation == self._generation:
             self.sig_progress.emit(f"{what}: {done:,} lines\u2026" if done else what, done, 0)
 
-    def _install(self, loaded: _Loaded, speed: float) -> None:
+    def _install(
+        self,
+        loaded: _Loaded,
+        speed: float,
+        source: type[ReplaySource] = ReplaySource,
+        name: str | None = None,
+    ) -> None:
         self._drop_replay()
         self.topology = loaded.topology
         if loaded.player is None:
             self.bridge.reset(Engine(self.topology))
             self.sig_source_changed.emit(None)
             return
-        assert self.replay_path is not None
-        replay = ReplaySource(
-            loaded.player, self.bridge, self.background, name=self.replay_path.name, speed=speed
-        )
+        if name is None:
+            assert self.replay_path is not None
+            name = self.replay_path.name
+        replay = source(loaded.player, self.bridge, self.background, name=name, speed=speed)
         replay.setParent(self)
         replay.sig_rate_changed.connect(self.sig_rate_changed)
         replay.sig_state_changed.connect(self.sig_state_changed)
@@ -171,6 +298,7 @@ class Session(QObject):
         self.sig_time_changed.emit(replay.time)
 
     def _drop_replay(self) -> None:
+        self._drop_live()
         if self.replay is not None:
             self.replay.stop()
             self.replay.sig_rate_changed.disconnect(self.sig_rate_changed)

@@ -21,6 +21,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from console.app import DEMO_SPEED, EXIT_USAGE, ConsoleOptions
+from console.history_link import start_history
 from console.main_window import MainWindow
 from console.selection import Selection
 from console.session import Session
@@ -67,9 +68,26 @@ def install_excepthook(report: Callable[[str], None]) -> None:
 
 def open_initial(session: Session, options: ConsoleOptions, settings: QSettings) -> None:
     """Open what the command line asks for, else the last files (paused)."""
-    if options.demo:
+    if options.snapshot is not None:
+        session.open_snapshot(options.snapshot)
+    elif options.kafka is not None:
+        from core.ingest.kafka_live import LiveConsumer
+
+        session.open_live(options.topology, LiveConsumer(options.kafka))
+    elif options.demo:
         speed = options.speed if options.speed is not None else DEMO_SPEED
         session.open_demo(speed=speed, at=options.at, autoplay=True)
+    elif options.neo4j is not None:
+        from console.stores_link import stores_link
+
+        link = stores_link(session)
+        if link is not None:
+            link.refresh_topology(
+                replay=options.replay,
+                at=options.at,
+                speed=options.speed or 1.0,
+                autoplay=options.replay is not None,
+            )
     elif options.topology is not None:
         session.open(
             options.topology,
@@ -111,13 +129,21 @@ def run(options: ConsoleOptions) -> int:
     if options.size is not None:
         window.resize(*options.size)
     install_excepthook(window.show_error)
+    if options.neo4j is not None or options.influx is not None:
+        from console.stores_link import attach_stores
+
+        attach_stores(
+            session, neo4j=options.neo4j, influx=options.influx, report=window.show_message
+        )
     outcome = _Outcome()
 
     def failed(message: str) -> None:
         outcome.error = message
 
     session.sig_error.connect(failed)
-    open_initial(session, options, settings)
+    history = start_history(window, session, settings, options)
+    if not options.time_travel:  # else the history opens itself as of --at
+        open_initial(session, options, settings)
     window.show()
 
     if options.exit_after is not None:
@@ -146,4 +172,5 @@ def run(options: ConsoleOptions) -> int:
     asyncio.set_event_loop(loop)
     with loop:
         code = loop.run_forever()
+    history.close()  # commit what is still queued
     return outcome.code if options.exit_after is not None else int(code or 0)

@@ -51,10 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument(
         "--replay",
-        required=True,
         metavar="FILE",
-        help="recorded alert stream (.ndjson or .ndjson.gz)",
+        help="recorded alert stream (.ndjson or .ndjson.gz); or --kafka/--topic",
     )
+    _add_analyze_kafka(analyze)
     analyze.add_argument(
         "--at", metavar="TIME", help="report the state as of this event time (RFC 3339 or epoch)"
     )
@@ -90,7 +90,23 @@ def _command_modules() -> list[Callable[[Subparsers], None]]:
     A handler takes the parsed namespace and returns the exit status; it raises
     UsageError for anything the user can fix. Imports inside handlers stay lazy.
     """
-    return []
+    from core.history.cli import register as history
+    from core.record import register as record
+    from core.risk.cli import register as risk
+    from core.snapshot.cli import register as snapshot
+    from core.stores.cli import register as stores
+
+    return [record, snapshot, history, stores, risk]
+
+
+def _add_analyze_kafka(analyze: argparse.ArgumentParser) -> None:
+    """`analyze --kafka B --topic T`: read live topics until idle instead of a replay."""
+    from core.ingest.kafka_config import add_kafka_arguments
+    from core.record import add_reading_arguments
+
+    group = analyze.add_argument_group("Kafka input (in place of --replay; reads until idle)")
+    add_kafka_arguments(group, default_from="earliest")  # type: ignore[arg-type]
+    add_reading_arguments(group)  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,10 +146,19 @@ def _analyze(args: argparse.Namespace) -> int:
         topology = load_topology(args.topology, directed=False if args.undirected else None)
     except TopologyError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        analysis = analyze_replay(topology, args.replay, at=at, config=config)
-    except ReplayError as exc:
-        raise UsageError(str(exc)) from None
+    if args.kafka:
+        from core.record import analyze_kafka
+
+        if args.replay:
+            raise UsageError("give --replay or --kafka, not both")
+        analysis = analyze_kafka(args, topology, at=at, config=config)
+    elif not args.replay:
+        raise UsageError("give --replay FILE (or --kafka BOOTSTRAP --topic T)")
+    else:
+        try:
+            analysis = analyze_replay(topology, args.replay, at=at, config=config)
+        except ReplayError as exc:
+            raise UsageError(str(exc)) from None
     if args.format == "json":
         sys.stdout.write(json.dumps(analysis.to_json(), indent=2) + "\n")
     else:
