@@ -17,12 +17,14 @@ import math
 import struct
 import zlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontDatabase,
     QGuiApplication,
     QImage,
     QPainter,
@@ -48,6 +50,12 @@ __all__ = [
 TOPOLOGY_SIZE = (1600, 1000)
 TRENDS_SIZE = (1600, 560)
 _FONT_FAMILY = "DejaVu Sans"
+FONTS_DIR = Path(__file__).resolve().parents[1] / "resources" / "fonts"
+_FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+"""DejaVu Sans 2.37 (Debian fonts-dejavu-core 2.37-6; licence in LICENSE-DejaVu.txt),
+bundled so the images do not depend on the fonts a machine has installed: Qt
+registers these files after the system's, and a later registration of the
+same family, foundry and style replaces the earlier one."""
 _DOTS_PER_METER = 3780  # 96 dpi, whatever the screen
 _MAX_LABELS = 80
 _SEVERITIES = (Severity.CRITICAL, Severity.MAJOR, Severity.WARNING, Severity.INFO)
@@ -83,9 +91,23 @@ def _ensure_gui() -> None:
         from PySide6.QtWidgets import QApplication
 
         _APPS.append(QApplication(["watchfloor-snapshot"]))
+    _ensure_fonts()
 
 
 _APPS: list[QGuiApplication] = []  # kept alive for the process
+_FONTS_LOADED: list[int] = []  # application font ids, registered once per process
+
+
+def _ensure_fonts() -> None:
+    """Register the bundled DejaVu Sans (regular and bold) once; raises if unusable."""
+    if _FONTS_LOADED:
+        return
+    for name in _FONT_FILES:
+        ident = QFontDatabase.addApplicationFont(str(FONTS_DIR / name))
+        families = QFontDatabase.applicationFontFamilies(ident) if ident >= 0 else []
+        if _FONT_FAMILY not in families:
+            raise RuntimeError(f"cannot load the bundled font {FONTS_DIR / name}")
+        _FONTS_LOADED.append(ident)
 
 
 def _image(size: tuple[int, int], theme: Theme) -> QImage:

@@ -4,14 +4,18 @@ Opening a `.wfsnap` reads and verifies it (core.snapshot.archive), builds a
 `ReplayPlayer` over the observations it carries and seeks to the snapshot's
 time, so the views show exactly what the exporting operator saw; the replay
 bar's time slider moves through the snapshot's alerts (play, step, seek) like
-any replay. Nothing is written back: the file is never changed and is not
-remembered as the "last files".
+any replay. A snapshot of one domain shows it under its original id (the
+manifest's `engine.domain_ids`, applied by the engine). The snapshot's notes
+and acknowledgements are shown by the incidents view, which refuses new
+operator actions on it. Nothing is written back: the file is never changed
+and is not remembered as the "last files".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from console.replay_source import ReplaySource
 from core.replay import ReplayPlayer
@@ -48,7 +52,10 @@ def snapshot_title(snapshot: Snapshot) -> str:
 class SnapshotSource(ReplaySource):
     """A `ReplaySource` over a snapshot's observations; it also carries the snapshot."""
 
-    snapshot: Snapshot | None = None
+    def __init__(self, *args: Any, snapshot: Snapshot | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.snapshot = snapshot
+        """What was opened: its operator actions go to the incidents view (read-only)."""
 
     @property
     def read_only(self) -> bool:

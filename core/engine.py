@@ -64,6 +64,9 @@ class EngineConfig:
     # component part of a failure domain (info-level chatter does not page).
     domain_min_severity: Severity = Severity.INFO
     keep_rejected: int = 100_000
+    # Ids to give domains instead of the opening-order ones ((fresh id, id) pairs):
+    # a snapshot of one domain replays only its alerts and keeps its original ids.
+    domain_names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -122,6 +125,20 @@ class EngineDelta:
         )
 
 
+class _NamedDomains(FailureDomains):
+    """Failure domains whose ids are renamed as they open (EngineConfig.domain_names)."""
+
+    names: dict[str, str]
+
+    def _open(self, root: int, time: float) -> None:
+        super()._open(root, time)
+        record = self._records[root]
+        name = self.names.get(record.id)
+        if name is not None:
+            record.id = name
+            self.changes.opened[-1] = name
+
+
 class Engine:
     """Owns the correlation state for one topology."""
 
@@ -129,13 +146,16 @@ class Engine:
         self.topology = topology
         self.config = config or EngineConfig()
         self._mapper = ComponentMapper(topology, self.config.component_labels)
-        self._domains = FailureDomains(
+        domains_class = _NamedDomains if self.config.domain_names else FailureDomains
+        self._domains = domains_class(
             topology,
             bridging=self.config.bridging,
             bridge_fraction=self.config.bridge_fraction,
             conduit_fraction=self.config.conduit_fraction,
             bridge_min=self.config.bridge_min,
         )
+        if isinstance(self._domains, _NamedDomains):
+            self._domains.names = dict(self.config.domain_names)
         self.alerts: dict[str, AlertState] = {}
         self.rejected: list[Rejected] = []
         self.rejected_total = 0

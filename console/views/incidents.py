@@ -8,8 +8,12 @@ each domain's `DomainSummary`, recomputed only for the domains a flush
 names; root causes and impact come from `bridge.views`, which builds large
 domains' views off the GUI thread (such a row shows the newest ranking, or
 "…" until the first one lands). Acknowledge / assign / note go to a
-`core.operator.OperatorLog` (the view's own, or one passed in) so the
-history and snapshots can carry them; when a domain merges into another,
+`core.operator.OperatorLog` (the view's own `SourceLog`, or one passed in)
+so the history and snapshots can carry them. The log belongs to the current
+source: `source_changed` empties it (a replay's persisted actions are then
+loaded by the history), or fills it with an opened snapshot's own notes and
+acknowledgements and makes it read-only: acknowledge / assign / note are then
+refused with a one-line reason on `sig_message`; when a domain merges into another,
 its acknowledgement, assignee and notes follow it (`OperatorLog.follow_merge`)
 and so does the selection. A time range chosen in the trends view
 (`Selection.time_range`) narrows the list to the domains active in it.
@@ -21,10 +25,10 @@ from __future__ import annotations
 
 import getpass
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -62,6 +66,43 @@ def operator_name() -> str:
         return getpass.getuser() or "operator"
     except (KeyError, OSError):
         return "operator"
+
+
+class SourceLog(OperatorLog):
+    """The operator log of the current source, refilled in place when the source changes.
+
+    One object for the window's life, so whoever subscribed to it (the view,
+    the history) stays subscribed; `reset` replaces its actions without
+    telling them (they are not new actions). `read_only` holds why operator
+    actions are refused (an opened snapshot), or None.
+    """
+
+    def __init__(self, actions: Iterable[OperatorAction] = ()) -> None:
+        super().__init__(actions)
+        self.read_only: str | None = None
+
+    def reset(self, actions: Iterable[OperatorAction] = (), read_only: str | None = None) -> int:
+        """Replace every action by `actions` (invalid ones skipped); returns how many were kept."""
+        listeners = self._listeners
+        OperatorLog.__init__(self)  # empty, and nobody listening while it is refilled
+        kept = 0
+        for action in actions:
+            try:
+                self.record(action)
+            except ValueError:
+                continue  # a hand-made snapshot's bad row: shown nowhere, never a crash
+            kept += 1
+        self._listeners = listeners
+        self.read_only = read_only
+        return kept
+
+
+def read_only_reason(source: object) -> str | None:
+    """Why a source takes no operator actions (an opened snapshot), or None."""
+    if not getattr(source, "read_only", False):
+        return None
+    name = getattr(source, "name", "") or "this source"
+    return f"{name} is a read-only snapshot: its notes and acknowledgements cannot be changed"
 
 
 class IncidentsModel(KeyedTableModel):
@@ -217,6 +258,9 @@ def domain_order(engine: Engine) -> list[str]:
 class IncidentsView(QWidget):
     """Failure domains list (top) and the selected domain's details and actions (bottom)."""
 
+    sig_message = Signal(str)
+    """One line for the status bar (an operator action refused, and why)."""
+
     def __init__(
         self,
         bridge: EngineBridge,
@@ -229,7 +273,7 @@ class IncidentsView(QWidget):
         super().__init__(parent)
         self.setObjectName("IncidentsView")
         self.bridge, self.theme, self.selection = bridge, theme, selection
-        self.operator_log = operator_log if operator_log is not None else OperatorLog()
+        self.operator_log = operator_log if operator_log is not None else SourceLog()
         self.who = who or operator_name()
         self.model = IncidentsModel(bridge.engine, theme, self.operator_log, bridge.views)
         self._syncing = False
@@ -311,16 +355,52 @@ class IncidentsView(QWidget):
         index = self.table.selectionModel().currentIndex()
         return self.model.key_at(index.row()) if index.isValid() else None
 
+    @property
+    def read_only(self) -> str | None:
+        """Why operator actions are refused here (an opened snapshot), or None."""
+        return getattr(self.operator_log, "read_only", None)
+
+    def source_changed(self, source: object) -> None:
+        """A new source: its own operator log (a snapshot's notes and acks, read-only).
+
+        Connected to `Session.sig_source_changed` before the history is, so
+        the history loads a replay's persisted actions into the emptied log.
+        """
+        snapshot = getattr(source, "snapshot", None)
+        actions: Iterable[OperatorAction] = getattr(snapshot, "operator", ()) or ()
+        reason = read_only_reason(source)
+        log_ = self.operator_log
+        if isinstance(log_, SourceLog):
+            log_.reset(actions, reason)
+        else:  # a plain log handed in: this view's per-source log from now on
+            log_.unsubscribe(self._logged)
+            self.operator_log = SourceLog()
+            self.operator_log.reset(actions, reason)
+            self.operator_log.subscribe(self._logged)
+        self.model.log = self.operator_log
+        self.model.refresh()
+        self._show_detail(self.selected_domain)
+
+    def _refused(self, what: str) -> bool:
+        """True (and says why on `sig_message`) when the source takes no operator actions."""
+        reason = self.read_only
+        if reason is None:
+            return False
+        self.sig_message.emit(f"Cannot {what}: {reason}.")
+        return True
+
     def acknowledge_selected(self) -> OperatorAction | None:
         """Acknowledge the selected domain (no-op when none or already acknowledged)."""
         domain_id = self.selected_domain
-        if domain_id is None or self.operator_log.state(domain_id).acknowledged:
+        if domain_id is None or self._refused("acknowledge"):
+            return None
+        if self.operator_log.state(domain_id).acknowledged:
             return None
         return self.operator_log.acknowledge(domain_id, self.who, time.time())
 
     def toggle_ack_selected(self) -> OperatorAction | None:
         domain_id = self.selected_domain
-        if domain_id is None:
+        if domain_id is None or self._refused("acknowledge"):
             return None
         if self.operator_log.state(domain_id).acknowledged:
             return self.operator_log.unacknowledge(domain_id, self.who, time.time())
@@ -328,18 +408,18 @@ class IncidentsView(QWidget):
 
     def assign_selected_to_me(self) -> OperatorAction | None:
         domain_id = self.selected_domain
-        if domain_id is None:
+        if domain_id is None or self._refused("assign"):
             return None
         return self.operator_log.assign(domain_id, self.who, time.time())
 
     def add_note(self, text: str) -> OperatorAction | None:
         domain_id = self.selected_domain
-        if domain_id is None or not text.strip():
+        if domain_id is None or not text.strip() or self._refused("add a note"):
             return None
         return self.operator_log.note(domain_id, self.who, text, time.time())
 
     def _ask_note(self) -> None:
-        if self.selected_domain is None:
+        if self.selected_domain is None or self._refused("add a note"):
             return
         text, ok = QInputDialog.getMultiLineText(
             self, "Add note", f"Note on {self.selected_domain}:"

@@ -48,8 +48,9 @@ __all__ = [
 ]
 
 FORMAT = "watchfloor-snapshot"
-SCHEMA_VERSION = "1.0"
-"""major.minor: a reader reads every minor of the majors it knows."""
+SCHEMA_VERSION = "1.1"
+"""major.minor: a reader reads every minor of the majors it knows (1.1 added
+`engine.domain_ids`, which a 1.0 reader ignores)."""
 IMAGE_NAMES = ("images/topology.png", "images/trends.png")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _MAX_MEMBER = 1 << 30  # 1 GiB uncompressed: a zip bomb is refused, not inflated
@@ -323,6 +324,10 @@ def _read_v1(
         component_labels=tuple(engine.get("component_labels") or EngineConfig().component_labels),
         bridging=bool(engine.get("bridging", True)),
         domain_min_severity=_severity(engine.get("domain_min_severity", "info")),
+        # 1.1: a one-domain snapshot's fresh domain ids -> the ids it was exported with
+        domain_names=tuple(
+            sorted((str(k), str(v)) for k, v in dict(engine.get("domain_ids") or {}).items())
+        ),
     )
     with tempfile.TemporaryDirectory(prefix="watchfloor-snapshot-") as folder:
         topology_file = Path(folder) / "topology.json"

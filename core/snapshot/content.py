@@ -9,8 +9,8 @@ keeps what a colleague needs to understand the incident offline:
   state at the analysis time; and the observations a re-opened snapshot
   replays to rebuild exactly that state (same domain ids too): every one up
   to the analysis time for a snapshot of everything, every one of the
-  domain's components for a snapshot of one domain (which then numbers its
-  domain afresh);
+  domain's components for a snapshot of one domain (a fresh engine would
+  number its domains afresh: `engine.domain_ids` maps them back);
 - the domain timeline and per-minute trends over the window;
 - the relevant topology: the alerting components, root causes, blast radius
   and one hop of context, with positions; plus the neighbours of every
@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from core.analysis import analyze_records
+from core.domain_view import domain_order
 from core.engine import Engine, EngineConfig, EngineDelta
 from core.graph.layout import layout
 from core.graph.loaders import save_node_link
@@ -155,8 +156,13 @@ def build_content(
         for fp in sorted(chosen, key=lambda fp: (engine.alerts[fp].starts_at, fp))
     ]
 
+    names: dict[str, str] = {}
+    if options.domain is not None or config.domain_names:
+        names = _domain_names(topology, config, in_time, kept_items, when)
+    named = replace(config, domain_names=tuple(sorted(names.items())))
+
     report(0.45, "Domain timeline")
-    timeline_rows, trends = _timeline_and_trends(topology, config, kept_items, start, when)
+    timeline_rows, trends = _timeline_and_trends(topology, named, kept_items, start, when)
 
     report(0.6, "Topology")
     keep = _relevant_nodes(topology, alert_components, domains)
@@ -201,6 +207,7 @@ def build_content(
             "bridging": config.bridging,
             "domain_min_severity": config.domain_min_severity.label,
             "directed": topology.directed,
+            "domain_ids": names,
         },
         analysis=report_json,
         explanations=explanations,
@@ -294,6 +301,68 @@ def _chosen_alerts(
         members = {engine.topology.index[m] for d in domains for m in d.members}
         candidates = {fp for fp in candidates if engine.alerts[fp].component in members}
     return candidates
+
+
+def _domain_names(
+    topology: Topology,
+    config: EngineConfig,
+    items: list[tuple[float, Item]],
+    kept: list[tuple[float, Item]],
+    when: float,
+) -> dict[str, str]:
+    """Fresh id -> original id of every domain the snapshot's observations open.
+
+    An engine replaying only `kept` numbers its domains afresh (D1, D2...).
+    Both engines run side by side, time by time; a fresh domain takes the id
+    the full replay gives its first member when it opens, or, for the domains
+    open at `when`, at `when` (those are the snapshot's domains). Ids stay
+    unique: a fresh domain whose original id is taken gets a number no
+    original domain used.
+    """
+    full = Engine(topology, config)  # config may carry names (a re-export): ids as shown
+    part = Engine(topology, replace(config, domain_names=()))
+    opened: dict[str, str | None] = {}
+    position = 0
+    k = 0
+
+    def original(fresh: str) -> str | None:
+        members = part.domain_members(fresh)
+        return full.domain_of(members[0]) if members else None
+
+    while k < len(kept):
+        time = kept[k][0]
+        end = k
+        while end < len(kept) and kept[end][0] == time:
+            end += 1
+        stop = bisect.bisect_right(items, time, lo=position, key=lambda pair: pair[0])
+        full.apply([item for _, item in items[position:stop]])
+        delta = part.apply([item for _, item in kept[k:end]])
+        position, k = stop, end
+        if time != float("-inf"):
+            full.advance_to(time)
+            _merge(delta, part.advance_to(time))
+        for fresh in delta.domains_opened:
+            opened[fresh] = original(fresh)
+    full.apply([item for _, item in items[position:]])
+    full.advance_to(when)
+    part.advance_to(when)
+    final = {fresh: original(fresh) for fresh in part.domain_ids()}
+    wanted = [(fresh, final[fresh]) for fresh in sorted(final, key=domain_order)] + [
+        (fresh, target)
+        for fresh, target in sorted(opened.items(), key=lambda pair: domain_order(pair[0]))
+        if fresh not in final
+    ]
+    numbers = [domain_order(v)[0] for v in [*opened, *final.values(), *opened.values()] if v]
+    spare = max(numbers, default=0)
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for fresh, target in wanted:
+        if target is None or target in taken:
+            spare += 1
+            target = f"D{spare}"
+        names[fresh] = target
+        taken.add(target)
+    return names
 
 
 def _component_history(engine: Engine, listed: set[str]) -> set[str]:

@@ -213,3 +213,55 @@ def engine_from(topology: Topology, components: list[str]) -> Engine:
     engine = Engine(topology)
     engine.apply([event(c, at=float(i)) for i, c in enumerate(components)])
     return engine
+
+
+class _ReadOnlySource:
+    """What a snapshot source looks like to the view: a name, read-only, a snapshot."""
+
+    name = "night.wfsnap"
+    read_only = True
+
+    def __init__(self, actions: list) -> None:
+        self.snapshot = type("Snap", (), {"operator": actions})()
+
+
+def test_each_source_has_its_own_log_and_a_snapshot_is_read_only(
+    qtbot, bridge: EngineBridge, theme: Theme, selection: Selection
+) -> None:
+    from core.operator import OperatorAction
+
+    handed_in = OperatorLog()
+    view = IncidentsView(bridge, theme, selection, operator_log=handed_in, who="alice")
+    qtbot.addWidget(view)
+    feed(bridge, event("db", at=1))
+    domain_id = view.model.keys[0]
+    selection.set_domain(domain_id)
+    view.add_note("from the first replay")
+    # a snapshot: its own actions (a bad hand-made row skipped), read-only
+    actions = [
+        OperatorAction(ActionKind.ACKNOWLEDGE, domain_id, "bob", 5.0),
+        OperatorAction(ActionKind.NOTE, domain_id, "bob", 6.0, "disk full"),
+        OperatorAction(ActionKind.NOTE, domain_id, "", 7.0, "nobody wrote this"),
+    ]
+    view.source_changed(_ReadOnlySource(actions))
+    assert view.operator_log is not handed_in and len(handed_in) == 1  # untouched
+    assert [a.text for a in view.operator_log.actions] == ["", "disk full"]
+    assert view.read_only is not None and "night.wfsnap" in view.read_only
+    assert row_texts(view, 0)[6] == "\u2714 ack bob · 1 note"
+    assert "disk full" in view.detail_text() and "from the first replay" not in view.detail_text()
+    with qtbot.waitSignal(view.sig_message) as blocker:
+        assert view.toggle_ack_selected() is None
+    assert blocker.args == [
+        "Cannot acknowledge: night.wfsnap is a read-only snapshot: "
+        "its notes and acknowledgements cannot be changed."
+    ]
+    assert view.operator_log.state(domain_id).acked_by == "bob"
+    # the next source starts empty and writable, in the same log object (subscribers stay)
+    log = view.operator_log
+    seen: list[OperatorAction] = []
+    log.subscribe(seen.append)
+    view.source_changed(None)
+    assert view.operator_log is log and len(log) == 0 and view.read_only is None
+    assert row_texts(view, 0)[6] == "unacknowledged"
+    assert view.acknowledge_selected() is not None
+    assert [a.who for a in seen] == ["alice"]

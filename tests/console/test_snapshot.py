@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from console.app import UsageError, parse_open
@@ -230,6 +231,10 @@ def test_export_from_the_window_with_progress(
     export.start()
     qtbot.waitUntil(lambda: len(messages) == 2, timeout=60_000)
     assert [d["id"] for d in read_snapshot(one).analysis["domains"]] == [first]
+    # reopened, it shows the domain under the same id (not renumbered D1)
+    _open(qtbot, session, one)
+    assert [d.id for d in session.bridge.engine.domains()] == [first]
+    assert first != "D1"
 
 
 def test_export_with_a_bad_pattern_says_so(
@@ -263,3 +268,90 @@ def test_png_encoding_is_lossless(qapp: object) -> None:
     assert back.loadFromData(data)
     back = back.convertToFormat(QImage.Format.Format_RGB888)
     assert back == image.convertToFormat(QImage.Format.Format_RGB888)
+
+
+@pytest.fixture(scope="module")
+def annotated_snapshot(
+    tmp_path_factory: pytest.TempPathFactory, demo_topology: Topology, demo_records: list[Record]
+) -> Path:
+    """The demo at 02:45 with night-shift's acknowledgement and note on D3 (no images)."""
+    from core.operator import OperatorLog
+
+    log = OperatorLog()
+    log.acknowledge("D3", "night-shift", AT - 300)
+    log.note("D3", "night-shift", "kafka-2 disk full, vendor ticket 4711", AT - 200)
+    out = tmp_path_factory.mktemp("annotated") / "annotated.wfsnap"
+    export_snapshot(
+        out, demo_topology, demo_records, SnapshotOptions(at=AT, operator_actions=log.actions)
+    )
+    return out
+
+
+def test_snapshot_notes_show_read_only_and_do_not_leak_into_a_replay(
+    qtbot: QtBot, window: MainWindow, annotated_snapshot: Path
+) -> None:
+    from console.views.incidents import IncidentsView
+
+    session = window.session
+    incidents = window.views["incidents"]
+    assert isinstance(incidents, IncidentsView)
+    _open(qtbot, session, annotated_snapshot)
+    window.selection.set_domain("D3")
+    qtbot.waitUntil(lambda: incidents.selected_domain == "D3", timeout=10_000)
+    # the snapshot's own acknowledgement and note, in the list and the detail pane
+    assert incidents.operator_log.state("D3").acked_by == "night-shift"
+    assert "ack night-shift" in incidents.model.cell("D3", 6, Qt.ItemDataRole.DisplayRole)
+    qtbot.waitUntil(lambda: "vendor ticket 4711" in incidents.detail_text(), timeout=10_000)
+    # acknowledging, assigning or noting is refused, and the status bar says why
+    before = incidents.operator_log.actions
+    with qtbot.waitSignal(incidents.sig_message, timeout=5_000) as blocker:
+        window.commands.acknowledge()  # the A key
+    assert "read-only snapshot" in blocker.args[0] and "acknowledge" in blocker.args[0]
+    assert "read-only snapshot" in window.status.currentMessage()
+    with qtbot.waitSignal(incidents.sig_message, timeout=5_000):
+        assert incidents.toggle_ack_selected() is None
+    with qtbot.waitSignal(incidents.sig_message, timeout=5_000):
+        assert incidents.assign_selected_to_me() is None
+    with qtbot.waitSignal(incidents.sig_message, timeout=5_000) as blocker:
+        assert incidents.add_note("my own note") is None
+    assert "add a note" in blocker.args[0]
+    assert incidents.operator_log.actions == before
+    assert incidents.operator_log.state("D3").acked_by == "night-shift"  # not toggled off
+    # a replay opened afterwards shows none of it, and takes operator actions again
+    with qtbot.waitSignal(session.sig_loaded, timeout=30_000):
+        session.open_demo(at=AT, autoplay=False)
+    window.selection.set_domain("D3")
+    qtbot.waitUntil(lambda: incidents.selected_domain == "D3", timeout=10_000)
+    assert incidents.read_only is None
+    assert len(incidents.operator_log) == 0
+    assert not incidents.operator_log.state("D3").acknowledged
+    assert "vendor ticket 4711" not in incidents.detail_text()
+    assert incidents.model.cell("D3", 6, Qt.ItemDataRole.DisplayRole) == "unacknowledged"
+    assert incidents.acknowledge_selected() is not None
+    assert incidents.operator_log.state("D3").acked_by == incidents.who
+
+
+def test_images_use_the_bundled_font(qapp: object, tmp_path: Path) -> None:
+    from PySide6.QtGui import QFontDatabase
+
+    import console.snapshot_images as images
+
+    images._ensure_fonts()
+    assert len(images._FONTS_LOADED) == len(images._FONT_FILES)
+    for ident in images._FONTS_LOADED:
+        assert QFontDatabase.applicationFontFamilies(ident) == ["DejaVu Sans"]
+    licence = (images.FONTS_DIR / "LICENSE-DejaVu.txt").read_text()
+    assert "Bitstream" in licence and "public domain" in licence
+    # a missing or wrong font file is an error, not a silent fallback to the system's
+    wrong = tmp_path / "fonts"
+    wrong.mkdir()
+    (wrong / "DejaVuSans.ttf").write_bytes(b"not a font")
+    loaded, folder = list(images._FONTS_LOADED), images.FONTS_DIR
+    images._FONTS_LOADED.clear()
+    images.FONTS_DIR = wrong
+    try:
+        with pytest.raises(RuntimeError, match="cannot load the bundled font"):
+            images._ensure_fonts()
+    finally:
+        images.FONTS_DIR = folder
+        images._FONTS_LOADED[:] = loaded

@@ -163,6 +163,40 @@ def test_domain_snapshot_holds_only_that_domain(
         build_content(topology, records, SnapshotOptions(at=AT, domain="D999"))
 
 
+@pytest.mark.parametrize("rank", [0, 1, 3])
+def test_one_domain_snapshot_reopens_with_its_original_id(
+    tmp_path: Path, topology: Topology, records: list[Record], rank: int
+) -> None:
+    full = analyze_records(topology, records, at=AT)
+    expected = full.to_json()["domains"][rank]
+    assert expected["id"] != "D1"  # the demo's domains open late: a fresh engine says D1
+    path = tmp_path / "one.wfsnap"
+    log = OperatorLog()
+    log.note(expected["id"], "night-shift", "handing over", AT - 60)
+    options = SnapshotOptions(at=AT, domain=expected["id"], operator_actions=log.actions)
+    export_snapshot(path, topology, records, options)
+    snapshot = read_snapshot(path)
+    # ids, members, root causes, impact and alerts: as the full analysis says
+    assert snapshot.analyze().to_json()["domains"] == [expected]
+    assert snapshot.manifest["engine"]["domain_ids"]
+    assert {row["domain"] for row in snapshot.timeline} <= {expected["id"]} | {
+        name for name in snapshot.manifest["engine"]["domain_ids"].values()
+    }
+    assert expected["id"] in {row["domain"] for row in snapshot.timeline}
+    assert [(a.domain_id, a.text) for a in snapshot.operator] == [(expected["id"], "handing over")]
+    firing = {a["fingerprint"] for a in snapshot.alerts if a["status"] == "firing"}
+    assert firing == set(expected["alerts"])
+    # a snapshot of the reopened snapshot's domain keeps the id again
+    again = tmp_path / "again.wfsnap"
+    export_snapshot(
+        again,
+        snapshot.topology,
+        snapshot.records,
+        SnapshotOptions(at=snapshot.when, domain=expected["id"], config=snapshot.config),
+    )
+    assert read_snapshot(again).analyze().to_json()["domains"] == [expected]
+
+
 def test_risk_rows_near_the_window_are_kept(topology: Topology, records: list[Record]) -> None:
     rows = (
         {"deploy_id": "near", "time": "2026-11-26T03:15:00Z", "risk": 0.8},
