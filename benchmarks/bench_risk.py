@@ -130,7 +130,8 @@ def timing(repeats: int) -> None:
         predict_times.append(time.perf_counter() - started)
     assert len(texts) == 10_000
     print(
-        f"scoring 10,000 planned rows (features + scores + explanations in words): "
+        f"scoring 10,000 planned rows (features + scores + explanations in words, "
+        f"load {os.getloadavg()[0]:.2f}): "
         f"median {statistics.median(score_times) * 1000:.0f} ms; "
         f"calibrated scores alone {statistics.median(predict_times) * 1000:.0f} ms "
         f"({model.kind})"

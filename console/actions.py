@@ -43,6 +43,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                lambda c: c.open_replay(), tip="Open a recorded alert stream"),
     ActionSpec("file.open_demo", "Open &demo", "File", ("Ctrl+D",),
                lambda c: c.open_demo(), tip="Open the bundled demo and play it"),
+    ActionSpec("file.connect_kafka", "Connect to &Kafka\u2026", "File", ("Ctrl+K",),
+               lambda c: _connect_kafka(c), tip="Consume alerts live from a Kafka cluster"),
     ActionSpec("file.close", "&Close source", "File", ("Ctrl+W",),
                lambda c: c.close_source()),
     ActionSpec("file.refresh_neo4j", "&Refresh topology from Neo4j", "File", ("F5",),
@@ -134,6 +136,18 @@ def _open_history(commands: Commands) -> None:
     from console.history_link import ask_time_travel
 
     ask_time_travel(commands.session, commands.shell.window_widget(), commands.shell.show_message)
+
+
+def _connect_kafka(commands: Commands) -> None:
+    """Ask for a Kafka cluster and go live (console/kafka_dialog.py)."""
+    from console.kafka_dialog import connect_kafka
+
+    connect_kafka(
+        commands.session,
+        commands.shell.window_widget(),
+        commands.settings,
+        commands.shell.show_message,
+    )
 
 
 def _snapshot_commands() -> ModuleType:

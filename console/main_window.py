@@ -114,6 +114,11 @@ class MainWindow(QMainWindow):
         theme.sig_changed.connect(self._theme_changed)
         session.sig_state_changed.connect(lambda _state: self._refresh_checks())
         session.sig_source_changed.connect(self._source_changed)
+        incidents = self.views.get("incidents")
+        if isinstance(incidents, IncidentsView):
+            # before the history links up: it loads a replay's actions into the new log
+            session.sig_source_changed.connect(incidents.source_changed)
+            incidents.sig_message.connect(self.show_message)
         self._arrange_default()
         self._restore()
         self._source_changed(session.replay)
@@ -301,5 +306,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
+        risk = self.views.get("risk")
+        if isinstance(risk, RiskView):
+            risk.shutdown()  # a training in progress stops; exit does not wait for it
         self.session.shutdown()
         super().closeEvent(event)

@@ -1,7 +1,10 @@
 """The replay bar: play/pause, step, speed, a timeline to seek, and the replay clock.
 
 Reads and drives the session's current `ReplaySource`; disabled when there is
-none. The clock label always shows the replay time (RFC 3339, UTC); while the
+none. While the session is live on Kafka there is nothing to play or seek:
+the transport is disabled and hidden, and the bar shows the live state instead
+(live / connecting / broker down for how long), the newest event time and the
+consumer lag. The clock label always shows the replay time (RFC 3339, UTC); while the
 timeline handle is dragged it shows where the seek will land, and the seek
 happens on release (or on each keyboard step of the focused slider).
 """
@@ -22,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.kafka_source import KafkaSource, describe_lag, describe_status
 from console.replay_source import SPEEDS, ReplaySource, speed_label
 from console.session import Session
 from console.source import SourceState
 from console.theme import Theme
+from core.ingest.kafka_live import LiveStatus
 from core.model import format_time
 
 STEPS = 100_000  # timeline resolution: an hour's replay seeks to ~0.04 s
@@ -108,7 +113,12 @@ class ReplayBar(QWidget):
         theme.sig_changed.connect(self._apply_fonts)
         self._apply_fonts()
         session.sig_source_changed.connect(self._source_changed)
+        session.sig_live_changed.connect(self._live_changed)
+        session.sig_live_status.connect(self._live_status)
+        session.sig_time_changed.connect(self._live_time)
         self._source_changed(session.replay)
+        if session.live is not None:
+            self._live_changed(session.live)
 
     # -- following the source ---------------------------------------------
 
@@ -122,16 +132,69 @@ class ReplayBar(QWidget):
         for widget in (self.play_button, self.step_button, self.speed_combo, self.slider):
             widget.setEnabled(enabled)
         if replay is None:
+            if self.session.live is not None:
+                self._live_changed(self.session.live)
+                return
+            self._show_transport(True)
             self.clock.setText("no replay")
+            self.clock.setToolTip("Replay time (UTC)")
             self.position.setText("")
+            self.position.setToolTip("")
             self._state_changed(SourceState.IDLE.value)
             return
+        self._show_transport(True)
+        self.clock.setToolTip("Replay time (UTC)")
+        self.position.setToolTip("")
         replay.sig_time_changed.connect(self._time_changed)
         replay.sig_state_changed.connect(self._state_changed)
         replay.sig_speed_changed.connect(self._speed_changed)
         self._speed_changed(replay.speed)
         self._state_changed(replay.state.value)
         self._time_changed(replay.time)
+
+    # -- live from Kafka ---------------------------------------------------
+
+    def _show_transport(self, shown: bool) -> None:
+        """Play, step, speed and the timeline mean nothing while live: hide them."""
+        for widget in (self.play_button, self.step_button, self.speed_combo, self.slider):
+            widget.setVisible(shown)
+        # The clock takes the timeline's room while live.
+        layout = self.layout()
+        if isinstance(layout, QHBoxLayout):
+            layout.setStretchFactor(self.clock, 0 if shown else 1)
+
+    def _live_changed(self, live: KafkaSource | None) -> None:
+        if live is None:
+            if self.replay is None:
+                self._source_changed(None)
+            return
+        if self.replay is not None:
+            return  # a replay is shown; the session drops the live source first
+        for widget in (self.play_button, self.step_button, self.speed_combo, self.slider):
+            widget.setEnabled(False)
+        self._show_transport(False)
+        self.play_button.setChecked(False)
+        self.play_button.setText(_PLAY)
+        self.clock.setToolTip("Newest event time received live (UTC)")
+        clock = self.session.bridge.engine.clock
+        self.clock.setText(_newest(clock))
+        self._live_status(live.status)
+
+    def _live_status(self, status: LiveStatus | None) -> None:
+        live = self.session.live
+        if live is None or self.replay is not None:
+            return
+        if status is None:
+            self.position.setText("● connecting")
+            self.position.setToolTip(live.name)
+            return
+        lag, per_partition = describe_lag(status)
+        self.position.setText(f"● {describe_status(status)} · {lag}")
+        self.position.setToolTip(f"{live.name}\n{per_partition}")
+
+    def _live_time(self, time: float) -> None:
+        if self.session.live is not None and self.replay is None:
+            self.clock.setText(_newest(time))
 
     def _time_changed(self, time: float) -> None:
         replay = self.replay
@@ -204,3 +267,8 @@ class ReplayBar(QWidget):
         when = self._slider_time(self.slider.sliderPosition())
         if when is not None and self.replay is not None:
             self.replay.seek(when)
+
+
+def _newest(clock: float | None) -> str:
+    """The live clock: the newest event time applied, or a dash before the first."""
+    return f"newest event {format_time(int(clock))}" if clock is not None else "no events yet"

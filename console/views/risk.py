@@ -11,6 +11,7 @@ whose alerting members fall in that blast radius.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,14 @@ from core.graph.blast import blast_radius
 from core.model import Severity
 from core.risk.data import HistoryError
 from core.risk.model import RiskModel
-from core.risk.scoring import ScoredDeployment, band_text, prepare_history, score_plan, train
+from core.risk.scoring import (
+    ScoredDeployment,
+    TrainingCancelled,
+    band_text,
+    prepare_history,
+    score_plan,
+    train,
+)
 from core.risk.store import ModelError, load_model, save_model
 from core.textsafe import safe_text
 
@@ -168,6 +176,9 @@ class RiskView(QWidget):
         self.touched = TouchedIncidents(bridge.engine)
         self.table_model = RiskModelTable(theme, self.touched)
         self._syncing = False
+        self._closed = False
+        self._cancel = threading.Event()
+        self.training_thread: threading.Thread | None = None
 
         self.model_button = QPushButton("Load model\u2026", self)
         self.model_button.clicked.connect(self._ask_model)
@@ -175,13 +186,17 @@ class RiskView(QWidget):
         self.train_button.clicked.connect(self._ask_history)
         self.plan_button = QPushButton("Open plan\u2026", self)
         self.plan_button.clicked.connect(self._ask_plan)
+        self.save_button = QPushButton("Save model\u2026", self)
+        self.save_button.setToolTip("Save the model (skops) to score plans later or elsewhere")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self._ask_save)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setVisible(False)
         self.progress.setObjectName("RiskProgress")
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.model_button, self.train_button, self.plan_button):
+        for widget in (self.model_button, self.train_button, self.save_button, self.plan_button):
             buttons.addWidget(widget)
         buttons.addWidget(self.progress, 1)
 
@@ -240,7 +255,7 @@ class RiskView(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self.background.pending > 0
+        return self.background.pending > 0 or self.training_thread is not None
 
     def open_model(self, path: str | Path) -> None:
         """Load a model file in the background, then rescore the open plan."""
@@ -255,20 +270,56 @@ class RiskView(QWidget):
         topology = self.bridge.engine.topology
         use_topology = topology if len(topology) else None
 
-        def report(fraction: float, stage: str) -> None:
-            self.background.call_soon(lambda: self._progress(fraction, stage))
+        cancel = self._cancel = threading.Event()
 
-        def work() -> tuple[RiskModel, list[str]]:
-            prepared = prepare_history(history, topology=use_topology)
-            model = train(prepared, kind=kind, progress=report)
-            if save_to is not None:
-                save_model(model, save_to)
-            return model, prepared.notes
+        def report(fraction: float, stage: str) -> None:
+            if cancel.is_set():
+                raise TrainingCancelled  # between two fits: the model is dropped
+            self._deliver(lambda: self._progress(fraction, stage))
+
+        def work() -> None:
+            try:
+                prepared = prepare_history(history, topology=use_topology)
+                model = train(prepared, kind=kind, progress=report)
+                if cancel.is_set():
+                    raise TrainingCancelled
+                if save_to is not None:
+                    save_model(model, save_to)
+            except TrainingCancelled:
+                self._deliver(lambda: self._training_done(None))
+            except BaseException as exc:
+                error = exc  # `exc` is unbound after the except block
+                self._deliver(lambda: self._training_done(error))
+            else:
+                result = (model, prepared.notes)
+                self._deliver(lambda: self._training_done(result))
 
         self.model_path = Path(save_to) if save_to is not None else None
-
         self._start(f"Training on {Path(history).name}\u2026")
-        self.background.submit(work, self._trained, self._failed)
+        # A daemon thread: a fit in progress never holds up leaving the console.
+        self.training_thread = threading.Thread(target=work, name="risk-training", daemon=True)
+        self.training_thread.start()
+
+    def save_model_to(self, path: str | Path) -> None:
+        """Write the current model (trained here or loaded) as a skops file, off the GUI thread."""
+        model = self.model
+        if model is None:
+            self._show_status("No model to save: load or train one first")
+            return
+        target = Path(path)
+        self._start(f"Saving {target.name}\u2026")
+
+        def saved(_result: None) -> None:
+            self.model_path = target
+            self._finish()
+            self._show_status(f"Saved the model to {target}")
+
+        self.background.submit(lambda: save_model(model, target), saved, self._failed)
+
+    def shutdown(self) -> None:
+        """The window closes: stop training at its next step, drop every late result."""
+        self._closed = True
+        self._cancel.set()
 
     def open_plan(self, path: str | Path) -> None:
         """Read and score a plan file with the current model."""
@@ -321,6 +372,14 @@ class RiskView(QWidget):
         if path:
             self.open_plan(path)
 
+    def _ask_save(self) -> None:
+        start = str(self.model_path) if self.model_path is not None else "risk.skops"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save risk model", start, "Risk models (*.skops);;All files (*)"
+        )
+        if path:
+            self.save_model_to(path if Path(path).suffix else f"{path}.skops")
+
     def _ask_history(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Train on deployment history", "", _TABLES)
         if path:
@@ -328,11 +387,27 @@ class RiskView(QWidget):
 
     # -- background results -------------------------------------------------------
 
+    def _deliver(self, thunk: Any) -> None:
+        """From the training thread: run `thunk` on the GUI thread, unless the view closed."""
+        if self._closed:
+            return
+        self.background.call_soon(lambda: None if self._closed else thunk())
+
+    def _training_done(self, outcome: tuple[RiskModel, list[str]] | BaseException | None) -> None:
+        self.training_thread = None
+        if outcome is None:  # cancelled
+            self._finish()
+            self._show_status("Training stopped")
+        elif isinstance(outcome, BaseException):
+            self._failed(outcome)
+        else:
+            self._trained(outcome)
+
     def _start(self, text: str) -> None:
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.progress.setFormat(text)
-        for button in (self.model_button, self.train_button, self.plan_button):
+        for button in (self.model_button, self.train_button, self.save_button, self.plan_button):
             button.setEnabled(False)
         self._show_status("")
 
@@ -341,11 +416,12 @@ class RiskView(QWidget):
         self.progress.setFormat(f"{safe_text(stage)} %p%")
 
     def _finish(self) -> None:
-        if self.background.pending:
+        if self.busy:
             return
         self.progress.setVisible(False)
         for button in (self.model_button, self.train_button, self.plan_button):
             button.setEnabled(True)
+        self.save_button.setEnabled(self.model is not None)
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()

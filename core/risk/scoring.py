@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from core.graph.loaders import TopologyError, load_topology
 from core.ingest.mapping import DEFAULT_COMPONENT_LABELS
 from core.ingest.replay import ReplayError
 from core.risk.data import ColumnRoles, History, HistoryError, load_history, load_plan
 from core.risk.design import Context, build_context, design_matrix
 from core.risk.evaluate import Evaluation, evaluate
-from core.risk.explain import Explanation
+from core.risk.explain import Explanation, no_gc_pauses
 from core.risk.features import Activity, GraphTable
 from core.risk.model import RiskModel, fit_model
 from core.timeline import load_records
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Prepared",
     "ScoredDeployment",
+    "TrainingCancelled",
     "prepare_history",
     "score_plan",
     "train",
@@ -38,6 +41,10 @@ Progress = Callable[[float, str], None]
 
 def _quiet(_fraction: float, _stage: str) -> None:
     return None
+
+
+class TrainingCancelled(Exception):  # noqa: N818 (an outcome, not an error)
+    """Raised by a progress callback to stop training at the next step (the console's Close)."""
 
 
 @dataclass(slots=True)
@@ -200,19 +207,18 @@ def score_history(
         uses_activity=saved.uses_activity,
     )
     table = design_matrix(plan, context)
-    explanations = model.explain(table)
-    services = plan.services or [""] * len(plan)
-    scored = [
-        ScoredDeployment(
-            id=plan.ids[i],
-            service=services[i],
-            time=float(plan.times[i]),
-            score=e.score,
-            band=model.band(e.score),
-            explanation=e,
-        )
-        for i, e in enumerate(explanations)
-    ]
+    with no_gc_pauses():
+        explanations = model.explain(table)
+        services = plan.services or [""] * len(plan)
+        scores = explanations.scores.tolist()
+        bands = model.bands(explanations.scores)
+        times = np.asarray(plan.times, dtype=np.float64).tolist()
+        scored = [
+            ScoredDeployment(
+                plan.ids[i], services[i], times[i], scores[i], bands[i], explanations[i]
+            )
+            for i in range(len(scores))
+        ]
     return scored, notes
 
 

@@ -184,3 +184,79 @@ def test_the_last_model_and_plan_reopen(
     qtbot.waitUntil(lambda: again.table_model.rowCount() == 40 and not again.busy, timeout=20_000)
     again.restore_state({"model": "/nonexistent.skops", "plan": 3})  # ignored
     assert not again.busy and again.table_model.rowCount() == 40
+
+
+def small_history(folder: Path, rows: int) -> Path:
+    lines = (DEMO / "deployments.csv").read_text().splitlines()
+    history = folder / "history.csv"
+    history.write_text("\n".join(lines[: rows + 1]) + "\n")
+    return history
+
+
+def test_a_model_trained_in_the_console_can_be_saved_and_scores_alike(
+    qtbot: QtBot, tmp_path: Path, at_0245: EngineBridge
+) -> None:
+    from core.risk.scoring import score_plan
+    from core.risk.store import load_model
+
+    view = RiskView(at_0245, Theme("dark"), Selection())
+    qtbot.addWidget(view)
+    assert not view.save_button.isEnabled()  # nothing to save yet
+    view.train_from(small_history(tmp_path, 1500), kind="logistic")
+    assert not view.save_button.isEnabled()
+    qtbot.waitUntil(lambda: view.model is not None and not view.busy, timeout=30_000)
+    assert view.save_button.isEnabled()
+    target = tmp_path / "trained.skops"
+    view.save_model_to(target)
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    assert view.status.text() == f"Saved the model to {target}"
+    assert view.state()["model"] == str(target)  # reopened next time
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".trained")]  # atomic
+    assert view.model is not None
+    loaded = load_model(target)
+    assert loaded.schema == view.model.schema
+    before, _ = score_plan(view.model, DEMO / "planned.csv")
+    after, _ = score_plan(loaded, DEMO / "planned.csv")
+    assert [s.score for s in after] == pytest.approx([s.score for s in before], abs=1e-12)
+
+    view.save_model_to(tmp_path / "missing" / "m.skops")
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    assert view.status.text().startswith("\u26a0 ") and "cannot write" in view.status.text()
+    assert "\n" not in view.status.text()
+    assert view.state()["model"] == str(target)
+
+
+def test_closing_stops_training_and_drops_its_result(
+    qtbot: QtBot, tmp_path: Path, bridge: EngineBridge, selection: Selection
+) -> None:
+    view = RiskView(bridge, Theme("dark"), selection)
+    qtbot.addWidget(view)
+    steps: list[int] = []
+    view.progress.valueChanged.connect(steps.append)
+    saved = tmp_path / "never.skops"
+    view.train_from(small_history(tmp_path, 5000), save_to=saved, kind="auto")
+    thread = view.training_thread
+    assert thread is not None and thread.daemon  # a fit in progress cannot hold up the exit
+    qtbot.waitUntil(lambda: bool(steps), timeout=30_000)  # training is under way
+    view.shutdown()
+    thread.join(60)
+    assert not thread.is_alive()
+    qtbot.wait(50)  # anything the worker still sent would be delivered now
+    assert view.model is None and not saved.exists()
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".skops" or ".never" in p.name]
+
+
+def test_the_window_stops_risk_training_when_it_closes(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    view = window.view("risk")
+    assert isinstance(view, RiskView)
+    steps: list[int] = []
+    view.progress.valueChanged.connect(steps.append)
+    view.train_from(small_history(tmp_path, 5000), kind="auto")
+    thread = view.training_thread
+    assert thread is not None
+    qtbot.waitUntil(lambda: bool(steps), timeout=30_000)
+    window.close()
+    thread.join(60)
+    assert not thread.is_alive() and view.model is None

@@ -164,3 +164,27 @@ def test_capture_and_splits() -> None:
     assert set(result) >= {"roc_auc", "pr_auc", "brier", "top10_capture", "top20_capture"}
     assert sum(row["n"] for row in result["calibration"]) == 200
     assert not math.isnan(result["roc_auc"])
+
+
+@pytest.mark.parametrize("kind", ["logistic", "boosting"])
+def test_batch_words_say_the_strongest_pushes_of_each_row(
+    kind: str, models: dict[str, RiskModel], demo_prepared: Prepared
+) -> None:
+    """The vectorized words equal a plain per-row reading of the contributions."""
+    model = models[kind]
+    rows = demo_prepared.table.iloc[3000:3300].reset_index(drop=True)
+    rows.loc[0, "change_size"] = float("nan")  # a missing value is said as unknown
+    explanations = model.explain(rows)
+    for limit in (1, 3):
+        texts = explanations.texts(limit)
+        for i, explanation in enumerate(explanations):
+            pushes = explanation.contributions()
+            up = [c.words() for c in pushes if c.log_odds > 0.01][:limit]
+            down = [c.words() for c in pushes if c.log_odds < -0.01][:limit]
+            said = ([f"raises: {', '.join(up)}"] if up else []) + (
+                [f"lowers: {', '.join(down)}"] if down else []
+            )
+            expected = "; ".join(said) or "close to a typical deployment"
+            assert texts[i] == expected == explanation.text(limit)
+    missing = {c.feature: c for c in explanations[0].contributions()}["change_size"]
+    assert missing.value == "change_size unknown"
