@@ -21,6 +21,7 @@ itself (`--history DB --at TIME`) reads only.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +31,16 @@ from PySide6.QtWidgets import QWidget
 
 from console.app import ConsoleOptions
 from console.background import Background
+from console.kafka_source import KafkaSource
 from console.replay_source import ReplaySource
 from console.session import Session
 from core.graph.topology import Topology
+from core.history.counts import CountsReader
 from core.history.reader import HistoryReader
 from core.history.store import HistoryError
 from core.history.writer import CommitStats, HistoryWriter, SourceInfo
 from core.operator import OperatorAction, OperatorLog
+from core.timeline import Item, item_time
 
 log = logging.getLogger("watchfloor.history")
 
@@ -134,6 +138,9 @@ class HistoryLink(QObject):
         session.bridge.sig_clock_changed.connect(self._catch_up)
         session.bridge.sig_engine_reset.connect(self._catch_up)
         session.sig_source_changed.connect(self._source_changed)
+        session.sig_live_changed.connect(self._live_changed)
+        self._live: KafkaSource | None = None
+        self._live_time = -math.inf  # the last dated live item (an undated reject takes it)
         self.sig_source_ready.connect(self._source_ready)
         if operator_log is not None:
             operator_log.subscribe(self._operator_action)
@@ -211,6 +218,56 @@ class HistoryLink(QObject):
             info, ready, topology=self._replay.player.topology, config=self._replay.player.config
         )
         self._catch_up()
+
+    def _live_changed(self, live: object) -> None:
+        """A live Kafka source started (record what it applies) or was dropped (None)."""
+        if self._live is not None:
+            self._live.sig_items_applied.disconnect(self._live_items)
+            self._live = None
+            if self._replay is None:  # not a replay that replaced it already
+                self._handle = None
+                self.source_id = None
+        writer = self.writer
+        if not isinstance(live, KafkaSource) or writer is None:
+            return
+        options = live.feed.options
+        topology = self.session.topology_path
+        info = SourceInfo(
+            key=f"kafka:{options.bootstrap}/{','.join(options.topics)}/{options.group or ''}",
+            name=options.describe(),
+            topology="" if topology is None else str(topology.resolve()),
+        )
+
+        def ready(source_id: int, _next_seq: int, _last_time: float | None) -> None:
+            self.sig_source_ready.emit(source_id)  # writer thread: queued to the GUI thread
+
+        engine = self.session.bridge.engine
+        self._handle = writer.open_source(
+            info, ready, topology=engine.topology, config=engine.config
+        )
+        self._live = live
+        self._live_time = -math.inf
+        self._clock = None
+        live.sig_items_applied.connect(self._live_items)
+
+    def _live_items(self, items: list[Item]) -> None:
+        """What the live source just applied, with event times, and the engine's clock."""
+        writer, handle = self.writer, self._handle
+        if writer is None or handle is None:
+            return
+        last = self._live_time
+        timed: list[tuple[float, Item]] = []
+        for item in items:
+            when = item_time(item)
+            if when is not None:
+                last = when
+            timed.append((last, item))
+        self._live_time = last
+        writer.append_items(handle, timed)
+        clock = self.session.bridge.engine.clock
+        if clock is not None and (self._clock is None or clock > self._clock):
+            writer.add_clock(handle, clock)
+            self._clock = clock
 
     def _source_ready(self, source_id: int) -> None:
         if self._handle is None:
@@ -298,7 +355,7 @@ def install_history(
     trends = getattr(window, "views", {}).get("trends")
     set_counts_source = getattr(trends, "set_counts_source", None)
     if set_counts_source is not None:
-        set_counts_source(link.reader, link.background)
+        set_counts_source(counts_source(link), link.background)
     add_dock = getattr(window, "add_panel", None)
     theme = getattr(window, "theme", None)
     if add_dock is not None and theme is not None:
@@ -308,6 +365,18 @@ def install_history(
     if at is not None:
         open_time_travel(link, at, topology)
     return link
+
+
+def counts_source(link: HistoryLink) -> Callable[[], CountsReader | None]:
+    """Where the trends view reads minutes before the session: InfluxDB when the
+    console was started with it (the team's long-term store), else the embedded history."""
+    from console.stores_link import stores_link
+
+    stores = stores_link(link.session)
+    influx = None if stores is None else stores.counts_reader
+    if influx is None:
+        return link.reader
+    return lambda: influx
 
 
 def open_time_travel(link: HistoryLink, at: float, topology: Path | None) -> None:

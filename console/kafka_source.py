@@ -80,6 +80,8 @@ class KafkaSource(QObject):
     """The engine's event clock moved (epoch seconds)."""
     sig_status_changed = Signal(object)
     """A fresh `LiveStatus` (connection, down time, lag per partition), twice a second."""
+    sig_items_applied = Signal(list)
+    """Items (alert events, rejects) the engine just applied, in order (history records them)."""
 
     def __init__(
         self,
@@ -159,6 +161,8 @@ class KafkaSource(QObject):
     def _apply(self, chunks: list[Chunk]) -> int:
         items = [item for chunk in chunks for item in chunk.items]
         self.bridge.push(self.bridge.engine.apply(items))
+        if items:
+            self.sig_items_applied.emit(items)
         # Only now may these offsets be committed: the engine has them.
         self.feed.mark_applied(chunks)
         self.applied_total += len(items)

@@ -216,6 +216,8 @@ class HistoryReader:
             "SELECT severity, start, end FROM episodes WHERE end >= ? AND start < ?",
             (low_s, high_s),
         )
+        ended = len(rows)
+        # Still firing: up to the source's clock, whose own minute it fires in.
         rows += self._all(
             "SELECT e.severity, e.start, s.last_time FROM episodes e JOIN sources s "
             "ON s.id = e.source WHERE e.end IS NULL AND e.start < ? AND s.last_time >= ?",
@@ -227,7 +229,9 @@ class HistoryReader:
         data = np.asarray(rows, dtype=np.float64)
         columns = np.array([_COLUMN.get(int(s), 2) for s in data[:, 0]], dtype=np.int64)
         low = np.floor(data[:, 1] / 60).astype(np.int64)
-        high = np.maximum(np.ceil(data[:, 2] / 60).astype(np.int64) - 1, low)
+        until = np.ceil(data[:, 2] / 60).astype(np.int64) - 1
+        until[ended:] = np.floor(data[ended:, 2] / 60).astype(np.int64)
+        high = np.maximum(until, low)
         keep = (high >= first) & (low <= last)
         low = np.clip(low[keep], first, last) - first
         high = np.clip(high[keep], first, last) - first

@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from core.engine import Engine, EngineDelta
+from core.engine import AlertState, Engine, EngineConfig, EngineDelta
 from core.graph.topology import Topology
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
+from core.model import AlertEvent, Severity, Status
 from core.timeline import Record, timeline
 
 IMPORT_BATCH = 64
@@ -36,6 +37,32 @@ class RowSink(Protocol):
     def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None: ...
 
 
+class EpisodeEngine(Engine):
+    """The writer's engine: also notes every alert episode as it ends or is replaced.
+
+    A delta only tells which alerts changed, and the recorder reads their state
+    after the whole batch: an alert that fired, resolved and fired again within
+    one batch would show only its last episode. This engine keeps each episode
+    the moment it ends (resolve or endsAt expiry), and a resolved episode the
+    moment a new one replaces it, in `ended` (drained by `EngineRecorder`).
+    """
+
+    def __init__(self, topology: Topology, config: EngineConfig | None = None) -> None:
+        super().__init__(topology, config)
+        self.ended: list[EpisodeRow] = []
+
+    def _apply_event(self, event: AlertEvent) -> None:
+        state = self.alerts.get(event.fingerprint)
+        if state is not None and state.status is not Status.FIRING:
+            # A resolved alert may fire again now: keep the episode it ends on.
+            self.ended.append(episode_row(self, state))
+        super()._apply_event(event)
+
+    def _stop_firing(self, state: AlertState, ended: float) -> None:
+        super()._stop_firing(state, ended)
+        self.ended.append(episode_row(self, state))
+
+
 class EngineRecorder:
     """Turns one engine's deltas (one source) into episode and domain rows."""
 
@@ -49,15 +76,35 @@ class EngineRecorder:
         self._recorded_at: dict[str, float] = {}  # open domain -> last snapshot time
         self._members: dict[str, int] = {}  # open domain -> members at the last snapshot
         self._pending: dict[str, None] = {}  # changed, not yet recorded
+        self._seen: dict[str, tuple[int, Severity, float]] = {}  # firing alert -> row sent
 
     def delta(self, engine: Engine, delta: EngineDelta) -> None:
         """Record one exact engine delta."""
+        ended: list[EpisodeRow] = []
+        if isinstance(engine, EpisodeEngine) and engine.ended:
+            ended, engine.ended = engine.ended, []
         if self.muted:
             return
         touched = dict.fromkeys(
             (*delta.alerts_added, *delta.alerts_updated, *delta.alerts_resolved)
         )
-        self.sink.add_episodes(self.handle, episode_rows(engine, touched))
+        # A firing alert re-sent (most of a busy stream) keeps its episode row:
+        # skip it here, before building a row the writer would drop anyway.
+        alerts, seen = engine.alerts, self._seen
+        rows = ended
+        for fingerprint in touched:
+            alert = alerts.get(fingerprint)
+            if alert is None:
+                continue
+            if alert.status is Status.FIRING:
+                mark = (alert.episodes, alert.severity, alert.starts_at)
+                if seen.get(fingerprint) == mark:
+                    continue
+                seen[fingerprint] = mark
+            else:
+                seen.pop(fingerprint, None)
+            rows.append(episode_row(engine, alert))
+        self.sink.add_episodes(self.handle, rows)
         clock = delta.clock
         steps: list[DomainStep] = []
         for domain_id in delta.domains_opened:
@@ -98,27 +145,23 @@ class EngineRecorder:
 def episode_rows(engine: Engine, fingerprints: Iterable[str]) -> list[EpisodeRow]:
     """Each alert's current episode: number, severity, component, start, end (None: firing)."""
     alerts = engine.alerts
-    ids = engine.topology.ids
     rows = []
     for fingerprint in fingerprints:
         alert = alerts.get(fingerprint)
-        if alert is None:
-            continue
-        component = None if alert.component is None else str(ids[alert.component])
-        end = None if alert.firing else alert.ends_at
-        if end is None and not alert.firing:
-            end = alert.last_event_time
-        rows.append(
-            EpisodeRow(
-                fingerprint,
-                alert.episodes,
-                int(alert.severity),
-                component,
-                alert.starts_at,
-                end,
-            )
-        )
+        if alert is not None:
+            rows.append(episode_row(engine, alert))
     return rows
+
+
+def episode_row(engine: Engine, alert: AlertState) -> EpisodeRow:
+    """One alert's current episode as a row."""
+    component = None if alert.component is None else str(engine.topology.ids[alert.component])
+    end = None if alert.firing else alert.ends_at
+    if end is None and not alert.firing:
+        end = alert.last_event_time
+    return EpisodeRow(
+        alert.fingerprint, alert.episodes, int(alert.severity), component, alert.starts_at, end
+    )
 
 
 def domain_step(

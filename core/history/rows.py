@@ -99,13 +99,38 @@ class EpisodeCache:
 
     def __init__(self) -> None:
         self._last: dict[tuple[int | None, str], tuple[Any, ...]] = {}
+        # A live source recorded before: each alert's last stored episode (number,
+        # start when still open), and the offset its episodes get in this session.
+        self._stored: dict[tuple[int | None, str], tuple[int, float | None]] = {}
+        self._offset: dict[tuple[int | None, str], int] = {}
+
+    def continue_after(self, sid: int, stored: dict[str, tuple[int, float | None]]) -> None:
+        """A source's engine starts afresh over stored episodes: number on after them.
+
+        An alert still open in the store with the same start is the same
+        episode going on (a live console reopened while it fires).
+        """
+        for fingerprint, last in stored.items():
+            self._stored[(sid, fingerprint)] = last
 
     def take(self, batch: Batch, sid: int | None, rows: Sequence[EpisodeRow]) -> int:
         last = self._last
         taken = 0
+        stored = self._stored
         for r in rows:
             key = (sid, r.fingerprint)
-            row = (r.episode, r.severity, r.component, r.start, r.end)
+            episode = r.episode
+            if stored:
+                offset = self._offset.get(key)
+                if offset is None:
+                    number, open_start = stored.pop(key, (0, None))
+                    same = number > 0 and episode == 1 and open_start == r.start
+                    offset = number - 1 if same else number
+                    self._offset[key] = offset
+                episode += offset
+            elif self._offset:
+                episode += self._offset.get(key, 0)
+            row = (episode, r.severity, r.component, r.start, r.end)
             old = last.get(key)
             if old == row:
                 continue
@@ -113,8 +138,8 @@ class EpisodeCache:
             batch.episodes.append((sid, r.fingerprint, *row))
             # A later episode means the earlier ones ended (a flap can fall between
             # two recordings): end them where the new one starts.
-            if r.episode > 1 and (old is None or (old[0] < r.episode and old[4] is None)):
-                batch.ended.append((r.start, sid, r.fingerprint, r.episode))
+            if episode > 1 and (old is None or (old[0] < episode and old[4] is None)):
+                batch.ended.append((r.start, sid, r.fingerprint, episode))
             taken += 1
         return taken
 

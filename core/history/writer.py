@@ -114,6 +114,16 @@ class HistoryWriter:
         if items:
             self._put(("items", handle, first_seq, items), len(items))
 
+    def append_items(self, handle: int, items: Sequence[tuple[float, Item]]) -> None:
+        """Items that follow whatever the store holds for the source (a live topic).
+
+        A live source starts where it is (its consumer group resumes at its
+        committed offsets), so its items are numbered on from the store's count
+        in the writer thread, and the writer's engine starts from them.
+        """
+        if items:
+            self._put(("append", handle, items), len(items))
+
     def set_records(self, handle: int, records: int) -> None:
         self._put(("records", handle, records))
 
@@ -232,10 +242,9 @@ class HistoryWriter:
             _, handle, info, ready, topology, config = message
             source = self._register(info)
             if topology is not None:
-                from core.engine import Engine
-                from core.history.recorder import EngineRecorder
+                from core.history.recorder import EngineRecorder, EpisodeEngine
 
-                source.engine = Engine(topology, config)
+                source.engine = EpisodeEngine(topology, config)
                 source.recorder = EngineRecorder(self, handle)
             self._sources[handle] = source
             if ready is not None:
@@ -245,6 +254,13 @@ class HistoryWriter:
         if kind == "items":
             _, handle, first, items = message
             return self._take_items(self._sources[handle], first, items, batch)
+        if kind == "append":
+            _, handle, items = message
+            source = self._sources[handle]
+            if source.applied < source.next_seq:  # its engine starts with this session
+                source.applied = source.next_seq
+                self._continue_episodes(source)
+            return self._take_items(source, source.next_seq, items, batch)
         if kind == "records":
             _, handle, records = message
             source = self._sources[handle]
@@ -370,6 +386,20 @@ class HistoryWriter:
                 low, high = min(old[0], low), max(old[1], high)
             batch.clocks[sid] = (low, high)
         return len(items) - skip
+
+    def _continue_episodes(self, source: SourceState) -> None:
+        """Number this session's episodes of a live source on after the stored ones."""
+        assert self._conn is not None and source.id is not None
+        rows = self._conn.execute(
+            "SELECT fingerprint, episode, start, end FROM episodes e WHERE source=? "
+            "AND episode = (SELECT max(episode) FROM episodes x WHERE x.source=e.source "
+            "AND x.fingerprint=e.fingerprint)",
+            (source.id,),
+        ).fetchall()
+        self._episodes.continue_after(
+            source.id,
+            {fp: (int(n), None if end is not None else start) for fp, n, start, end in rows},
+        )
 
     def _advance(self, source: SourceState, clock: float, batch: Batch) -> None:
         """The source's clock moved without items: its engine expires what endsAt ends."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from console.history_link import HistoryLink, HistorySettings, install_history, open_time_travel
+from console.kafka_source import KafkaSource
 from console.main_window import MainWindow
 from console.session import DEMO_REPLAY, DEMO_TOPOLOGY
 from console.source import SourceState
@@ -22,9 +23,20 @@ from core.history.reader import HistoryReader
 from core.history.recorder import import_records, replay_source
 from core.history.timetravel import analysis_from_history
 from core.history.writer import HistoryWriter
+from core.ingest.kafka_config import KafkaOptions
+from core.ingest.kafka_live import LiveConsumer
 from core.model import parse_time
-from core.timeline import load_records
+from core.timeline import Item, Record, load_records
 from tests.console.conftest import make_window
+from tests.kafka.conftest import (
+    BASE_TIME_MS,
+    FAST_GROUP,
+    Broker,
+    alert_stream,
+    free_port,
+    tansu_binary,
+    topology_file,
+)
 
 
 @pytest.fixture
@@ -274,3 +286,73 @@ def test_closing_commits_everything_applied(
     with HistoryReader(history_path) as reader:
         stats = reader.stats()
     assert stats["events"] + stats["rejected"] == applied > 0
+
+
+# -- live Kafka sessions (a real broker) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    folder = tmp_path_factory.mktemp("tansu")
+    broker = Broker(tansu_binary(), free_port(), folder / "tansu.log")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def go_live(console: Console, topology: Path, options: KafkaOptions) -> KafkaSource:
+    with console.qtbot.waitSignal(console.session.sig_loaded, timeout=20_000):
+        console.session.open_live(topology, LiveConsumer(options, config=FAST_GROUP))
+    live = console.session.live
+    assert live is not None
+    return live
+
+
+def test_a_live_kafka_session_is_recorded_and_resumes_the_same_source(
+    qtbot: QtBot, settings_path: Path, history_path: Path, kafka_broker: Broker, tmp_path: Path
+) -> None:
+    count = 60
+    kafka_broker.create_topic("history-live", partitions=1)
+    kafka_broker.produce("history-live", alert_stream(count, malformed_every=12))
+    topology = topology_file(tmp_path)
+    options = KafkaOptions(kafka_broker.bootstrap, ("history-live",), group="history-live")
+    console = Console(qtbot, settings_path, history_path)
+    try:
+        live = go_live(console, topology, options)
+        applied: list[Item] = []
+        live.sig_items_applied.connect(applied.extend)
+        qtbot.waitUntil(lambda: live.applied_total == count, timeout=30_000)
+        assert console.link.recording and console.link.flush()
+        engine = console.session.bridge.engine
+        episodes = {fp: state.episodes for fp, state in engine.alerts.items()}
+        console.session.close_source()  # commits the offsets: the next session reads on
+        kafka_broker.produce("history-live", alert_stream(12, start_ms=BASE_TIME_MS + 3_600_000))
+        again = go_live(console, topology, options)
+        again.sig_items_applied.connect(applied.extend)
+        qtbot.waitUntil(lambda: again.applied_total == 12, timeout=30_000)
+        assert console.link.flush()
+    finally:
+        console.close()
+    assert len(applied) == count + 12
+    with HistoryReader(history_path) as reader:
+        sources = reader.sources()
+        stats = reader.stats()
+        stored = dict(
+            reader._all("SELECT fingerprint, max(episode) FROM episodes GROUP BY fingerprint")
+        )
+        rebuilt = analysis_from_history(reader, load_topology(topology))
+    # One source for broker, topic and group, across both sessions.
+    assert [s["key"] for s in sources] == [
+        f"kafka:{kafka_broker.bootstrap}/history-live/history-live"
+    ]
+    assert stats["events"] == count - count // 12 + 12
+    assert stats["rejected"] == count // 12
+    # Every episode of the first session; the second numbers on after them.
+    assert all(stored[fp] >= n for fp, n in episodes.items())
+    assert sum(stored.values()) > sum(episodes.values())
+    records = [Record(n, (item,)) for n, item in enumerate(applied, start=1)]
+    expected = analyze_records(load_topology(topology), records)
+    expected.source, expected.records = rebuilt.source, rebuilt.records
+    assert rebuilt.to_json() == expected.to_json()

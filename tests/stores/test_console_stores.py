@@ -15,8 +15,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from console.app import UsageError, parse_options
+from console.history_link import HistorySettings, install_history
 from console.main_window import MainWindow
 from console.stores_link import attach_stores, stores_link
+from console.views.trends import TrendsView
 from core.graph.loaders import load_topology
 from core.model import parse_time
 from core.stores.influx import InfluxConfig
@@ -28,6 +30,7 @@ from tests.stores.servers import (
     FALKORDB_PASSWORD,
     FALKORDB_USER,
     FalkorDB,
+    Influxd,
     VictoriaMetrics,
     free_port,
 )
@@ -194,3 +197,50 @@ def test_refresh_from_an_unreachable_neo4j_keeps_what_is_shown(
     assert "cannot reach Neo4j" in message and "\n" not in message
     assert "never-shown-pw" not in message
     assert session.topology is shown and not session.loading
+
+
+def test_trends_read_minutes_before_the_session_from_influx_when_configured(
+    qtbot: QtBot, settings_path: Path, influxd: Influxd, tmp_path: Path
+) -> None:
+    """With InfluxDB configured the trends view draws past minutes from it, not SQLite."""
+    start = parse_time("2026-11-26T02:00:00Z")
+    first = math.floor(start / 60)
+    influxd.query("CREATE DATABASE trends")
+    past = [(first - 30, 3, "critical"), (first - 29, 2, "critical"), (first - 29, 4, "warning")]
+    influxd.write_lines(
+        "trends",
+        [
+            f"trendsx_alerts_minute,severity={sev},tier=edge firing={n}i,resolved=0i,started=0i "
+            f"{minute * 60 * 10**9}"
+            for minute, n, sev in past
+        ],
+    )
+    window = make_window(qtbot, settings_path)
+    session = window.session
+    config = InfluxConfig(url=influxd.url, bucket="trends", prefix="trendsx", timeout_s=5.0)
+    link = attach_stores(session, neo4j=None, influx=config, report=window.show_message)
+    history = install_history(
+        window, session, HistorySettings(tmp_path / "h.sqlite", retention_days=0)
+    )
+    try:
+        with qtbot.waitSignal(session.sig_loaded, timeout=30_000):
+            session.open_demo(at=start, autoplay=False)
+        assert session.replay is not None
+        session.replay.step()
+        session.bridge.flush()
+        trends = cast(TrendsView, window.views["trends"])
+
+        def drawn() -> dict[tuple[int, str], float]:
+            snap = trends.series_snapshot()
+            return {
+                (int(t // 60), sev): float(snap[sev][k])
+                for k, t in enumerate(snap["time"])
+                for sev in ("critical", "warning")
+                if int(t // 60) < first - 20 and snap[sev][k] > 0
+            }
+
+        want = {(minute, sev): float(n) for minute, n, sev in past}
+        qtbot.waitUntil(lambda: drawn() == want, timeout=10_000)
+    finally:
+        history.close()
+        link.shutdown()

@@ -25,6 +25,7 @@ from core.stores.influx_points import InfluxRecorder
 from core.stores.influx_sink import InfluxSink
 from core.stores.secrets import Secret
 from tests.builders import event
+from tests.episodes import DEMO, replay_episodes
 from tests.stores.servers import VICTORIA_METRICS, Influxd, VictoriaMetrics, need
 
 T0 = 1_795_000_000.0 - 1_795_000_000.0 % 60  # a whole minute, within VictoriaMetrics' retention
@@ -368,36 +369,21 @@ def test_an_alert_that_fires_and_resolves_within_one_delta_still_counts() -> Non
 
 
 def test_minute_points_equal_counting_every_episode_of_the_demo_by_hand() -> None:
-    """The aggregator (differences, corrections) against brute force over episode intervals.
-
-    Episodes run from startsAt to endsAt (as the SQLite history stores them):
-    minutes floor(start/60) .. ceil(end/60) - 1; an open one up to the clock.
-    """
-    import math
-
+    """The aggregator (differences, corrections) against brute force over episode intervals
+    (tests/episodes.py, which the SQLite history is checked against too)."""
     from core.graph.loaders import load_topology
     from core.replay import ReplayPlayer
     from core.timeline import load_records
 
-    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
-    topology = load_topology(demo / "topology.json")
-    player = ReplayPlayer(topology, load_records(demo / "alerts.ndjson.gz"))
+    topology = load_topology(DEMO / "topology.json")
+    records = load_records(DEMO / "alerts.ndjson.gz")
+    player = ReplayPlayer(topology, records)
     lines = ListSink()
     recorder = InfluxRecorder(lines)
     recorder.reset(player.engine)
-    episodes: dict[tuple[str, int], list[float]] = {}  # (fp, n) -> [start, end or nan]
-    severity: dict[tuple[str, int], str] = {}
     while not player.finished:
-        delta = player.step()  # one observation at a time: every episode seen
-        recorder.observe_delta(player.engine, delta)
-        for fp in {*delta.alerts_added, *delta.alerts_updated, *delta.alerts_resolved}:
-            state = player.engine.alerts[fp]
-            end = math.nan if state.firing else (state.ends_at or state.last_event_time)
-            episodes[(fp, state.episodes)] = [state.starts_at, end]
-            severity[(fp, state.episodes)] = state.severity.label
+        recorder.observe_delta(player.engine, player.step())
     recorder.flush()
-    clock = player.engine.clock
-    assert clock is not None
     written: dict[tuple[int, str], int] = {}
     for ln in lines.lines:
         if ln.startswith("watchfloor_alerts_minute"):
@@ -411,10 +397,5 @@ def test_minute_points_equal_counting_every_episode_of_the_demo_by_hand() -> Non
     for (minute, sev_tier), value in written.items():
         written_key = (minute, sev_tier.split("/")[0])
         by_minute[written_key] = by_minute.get(written_key, 0) + value
-    expected: dict[tuple[int, str], int] = {}
-    for key, (start, end) in episodes.items():
-        last = math.floor(clock / 60) if math.isnan(end) else math.ceil(end / 60) - 1
-        for minute in range(math.floor(start / 60), max(math.floor(start / 60), last) + 1):
-            k = (minute, severity[key])
-            expected[k] = expected.get(k, 0) + 1
+    expected = replay_episodes(topology, records).minute_counts()
     assert {k: v for k, v in by_minute.items() if v} == expected

@@ -16,6 +16,7 @@ from core.analysis import analyze_records
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
 from core.history.cli import register  # noqa: F401  (imported: registers without side effects)
+from core.history.counts import COUNT_SEVERITIES
 from core.history.reader import HistoryReader
 from core.history.recorder import import_records, replay_source
 from core.history.store import HistoryError, connect
@@ -25,6 +26,7 @@ from core.model import Severity, Status
 from core.operator import OperatorLog
 from core.timeline import Record, load_records
 from tests.builders import estate, event
+from tests.episodes import demo_episodes
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "resources" / "demo"
@@ -124,6 +126,50 @@ def test_alert_counts_match_episodes(tmp_path) -> None:
     assert major.tolist() == [1, 1] + [0] * 9  # 630 .. 720: minutes 10 and 11 only
     assert warning.tolist() == [0] * 5 + [1] * 6  # from 900 to the source's last time (1230)
     assert reader_counts_outside(path) == 0
+
+
+def test_alert_counts_equal_every_episode_of_the_demo(demo_history) -> None:
+    """Flaps within one writer batch are episodes too: counts equal brute force exactly."""
+    exact = demo_episodes()
+    with HistoryReader(demo_history) as reader:
+        stored = {
+            (fp, n): (start, end)
+            for fp, n, start, end in reader._all(
+                "SELECT fingerprint, episode, start, end FROM episodes"
+            )
+        }
+        first = min(start for start, _ in exact.spans.values())
+        counts = reader.alert_counts(first, exact.clock + 1)
+    assert set(stored) == set(exact.spans)
+    found = {
+        (counts.start_minute + row, COUNT_SEVERITIES[col].label): int(counts.firing[row, col])
+        for row in range(counts.minutes)
+        for col in range(len(COUNT_SEVERITIES))
+        if counts.firing[row, col]
+    }
+    assert found == exact.minute_counts()
+
+
+def test_an_alert_flapping_within_one_batch_keeps_each_episode(tmp_path) -> None:
+    events = [
+        event("db", at=600.0),
+        event("db", at=610.0, status=Status.RESOLVED, ends=610.0),
+        event("db", at=700.0),  # minute 11
+        event("db", at=730.0, status=Status.RESOLVED, ends=730.0),
+        event("db", at=900.0),  # minute 15, firing at the end
+        event("web", at=960.0),
+    ]
+    path = tmp_path / "h.sqlite"
+    writer = HistoryWriter(path)
+    import_records(writer, SourceInfo("t", "t"), estate(), [Record(1, tuple(events))])
+    assert writer.flush()
+    writer.close()
+    with HistoryReader(path) as reader:
+        rows = reader._all("SELECT episode, start, end FROM episodes ORDER BY episode")
+        counts = reader.alert_counts(600.0, 1020.0)
+    db = [r for r in rows if r[1] in (600.0, 700.0, 900.0)]
+    assert db == [(1, 600.0, 610.0), (2, 700.0, 730.0), (3, 900.0, None)]
+    assert counts.firing[:, 0].tolist() == [1, 1, 1, 0, 0, 1, 2]  # minutes 10 .. 16
 
 
 def reader_counts_outside(path: Path) -> int:
