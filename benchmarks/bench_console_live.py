@@ -35,11 +35,19 @@ What is measured (wall clock, `time.perf_counter`, on the GUI thread):
 - *full-window grab*: `window.grab()` (a complete repaint of every dock into
   a pixmap) at the final state, median of GRABS.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_console_live.py [seconds]
+- *garbage collection*: every cyclic collection on any thread (gc.callbacks),
+  by generation: how many and how long (each one stops the GUI thread).
+
+The console's collector policy (console/gc_policy.py) is installed as the
+app installs it; `--no-gc-policy` measures CPython's default instead.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_console_live.py \
+        [seconds] [--no-gc-policy]
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import random
@@ -59,6 +67,7 @@ from PySide6.QtWidgets import QApplication
 
 from benchmarks.bench_blast_radius import layered_dag
 from benchmarks.bench_engine import webhook_line
+from console import gc_policy
 from console.bridge import EngineBridge
 from console.main_window import MainWindow
 from console.replay_source import ReplaySource
@@ -369,8 +378,37 @@ def _wait(app: QApplication, done: Any, timeout: float) -> None:
         time.sleep(0.005)
 
 
+class GcWatch:
+    """Durations of the cyclic collector's runs, by generation (while active)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.pauses_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        gc.callbacks.append(self._on_collection)
+
+    def _on_collection(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self.active:
+            self.pauses_ms[info["generation"]].append((time.perf_counter() - self._started) * 1000)
+
+    def report(self) -> None:
+        for generation, pauses in self.pauses_ms.items():
+            if pauses:
+                print(
+                    f"  generation {generation}: {len(pauses):4d} collections, total "
+                    f"{sum(pauses):7.1f}  median {statistics.median(pauses):6.1f}  "
+                    f"max {max(pauses):7.1f} ms"
+                )
+            else:
+                print(f"  generation {generation}: no collections")
+
+
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else SECONDS
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    policy = "--no-gc-policy" not in sys.argv[1:]
+    seconds = float(args[0]) if args else SECONDS
     records = int(RATE * seconds)
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
@@ -393,6 +431,7 @@ def main() -> None:
             (EngineBridge, "flush"),
             (TopologyView, "_on_alerts_changed"),
             (TopologyView, "_on_domains_changed"),
+            (TopologyView, "_refresh_domains"),
             (AlertsView, "_alerts_changed"),
             (AlertsView, "_domains_changed"),
             (AlertTableModel, "clock_changed"),
@@ -408,9 +447,11 @@ def main() -> None:
         ]
     )
     settings = QSettings(str(work / "watchfloor.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(Session(), theme_from_settings(settings), Selection(), settings)
+    session = Session()
+    if policy:  # as console/shell.py does
+        gc_policy.install(session.bridge)
+    window = MainWindow(session, theme_from_settings(settings), Selection(), settings)
     window.show()
-    session = window.session
     canvas_view = window.views["topology"]
     alerts_view = window.views["alerts"]
     assert isinstance(canvas_view, TopologyView) and isinstance(alerts_view, AlertsView)
@@ -434,10 +475,11 @@ def main() -> None:
     paints = PaintWatch(window, watched)
     paints.listeners.append(latency.painted)
     heartbeat = Heartbeat()
+    collections = GcWatch()
 
     replay = session.replay
     assert replay is not None
-    latency.active = attribution.active = True
+    latency.active = attribution.active = collections.active = True
     heartbeat.start()
     started = time.perf_counter()
     replay.play()
@@ -451,7 +493,7 @@ def main() -> None:
         app.processEvents()
         time.sleep(0.002)
     heartbeat.stop()
-    latency.active = attribution.active = False
+    latency.active = attribution.active = collections.active = False
     engine = session.bridge.engine
 
     turns = heartbeat.turns_ms()
@@ -477,6 +519,11 @@ def main() -> None:
     print(_line("engine entry -> canvas painted", latency.to_canvas_pixel_ms))
     print("where the GUI thread went (slots; flush includes the view slots it emits to):")
     attribution.report(wall)
+    print(
+        f"garbage collection (policy: {'console/gc_policy.py' if policy else 'CPython default'},"
+        f" thresholds {gc.get_threshold()}, {gc.get_freeze_count():,} objects frozen):"
+    )
+    collections.report()
     grabs = []
     for _ in range(GRABS):
         t0 = time.perf_counter()

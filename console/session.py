@@ -8,9 +8,10 @@ every source, so views are constructed once and simply reload on reset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,6 +20,7 @@ from console.bridge import EngineBridge
 from console.kafka_source import KafkaSource
 from console.replay_source import ReplaySource
 from console.source import SourceState
+from console.views.canvas_geometry import load_hull_library
 from core.engine import Engine
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
@@ -109,6 +111,7 @@ class Session(QObject):
         report = self.background.call_soon
 
         def work() -> _Loaded:
+            load_hull_library()  # here, not on the GUI thread at the first domain hull
             topo = load_topology(topology_path)
             if replay_path is None:
                 return _Loaded(topo, None)
@@ -155,6 +158,7 @@ class Session(QObject):
         self.sig_progress.emit("Loading topology\u2026", 0, 0)
 
         def work() -> Topology:
+            load_hull_library()  # here, not on the GUI thread at the first domain hull
             return load_topology(topology_path) if topology_path else empty_topology()
 
         def done(topo: Topology) -> None:
@@ -235,11 +239,12 @@ class Session(QObject):
                 return
             self.topology_path, self.replay_path = None, None
             name = snapshot_title(opened.snapshot)
-            self._install(
-                _Loaded(opened.snapshot.topology, opened.player), 1.0, SnapshotSource, name
-            )
-            if isinstance(self.replay, SnapshotSource):
-                self.replay.snapshot = opened.snapshot
+
+            def source(*args: Any, **kwargs: Any) -> ReplaySource:
+                # the snapshot rides on the source before sig_source_changed announces it
+                return SnapshotSource(*args, snapshot=opened.snapshot, **kwargs)
+
+            self._install(_Loaded(opened.snapshot.topology, opened.player), 1.0, source, name)
             self.loading = False
             self.sig_loaded.emit()
 
@@ -265,6 +270,7 @@ class Session(QObject):
         self._generation += 1
         self._drop_replay()
         self.background.shutdown()
+        self.bridge.shutdown()
 
     def _progress(self, generation: int, what: str, done: int) -> None:
         if generation == self._generation:
@@ -274,7 +280,7 @@ class Session(QObject):
         self,
         loaded: _Loaded,
         speed: float,
-        source: type[ReplaySource] = ReplaySource,
+        source: Callable[..., ReplaySource] = ReplaySource,
         name: str | None = None,
     ) -> None:
         self._drop_replay()

@@ -20,6 +20,7 @@ import qasync
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from console import gc_policy
 from console.app import DEMO_SPEED, EXIT_USAGE, ConsoleOptions
 from console.history_link import start_history
 from console.main_window import MainWindow
@@ -125,6 +126,7 @@ def run(options: ConsoleOptions) -> int:
     theme = theme_from_settings(settings, options.theme)
     theme.apply(app)
     session = Session()
+    gc_policy.install(session.bridge)  # no ~100 ms collector pauses over the engine's heap
     window = MainWindow(session, theme, Selection(), settings)
     if options.size is not None:
         window.resize(*options.size)

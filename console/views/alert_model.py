@@ -244,9 +244,13 @@ class AlertTableModel(FlatTableModel):
             return rows.copy()
         return self.store.sort_identity(self.sort_column)[rows].copy()
 
-    def domains_changed(self) -> None:
+    def domains_changed(self, delta: tuple[list[str], list[str], list[str]] | None = None) -> None:
+        """Domains changed: (opened, changed, closed) as the bridge emits them, or None: all."""
         store = self.store
-        store.set_domains(store.engine.domain_ids())
+        if delta is None:
+            store.set_domains(store.engine.domain_ids())
+        else:
+            store.update_domains(*delta)
         if self.filter.domain is not None or self.sort_column == "domain":
             self._relayout()
         elif "domain" in self.columns and self._order.size:

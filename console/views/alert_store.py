@@ -153,6 +153,7 @@ class AlertStore:
         self.domain_ids: list[str] = []
         self._domain_code: dict[str, int] = {}
         self._node_domain = np.full(len(ids) + 1, -1, dtype=np.int32)
+        self._domain_members: dict[int, IntArray] = {}  # code -> members last set
         self._bulk_load(list(engine.alerts.values()))
         self.set_domains(engine.domain_ids())
 
@@ -234,20 +235,44 @@ class AlertStore:
         return row
 
     def set_domains(self, domain_ids: Iterable[str]) -> None:
-        """Recompute which domain each component is in (after domains changed)."""
+        """Recompute which domain each component is in, from every open domain."""
         # Members only: building each domain's view (ranking, blast radius) here
         # would cost every changed domain its ranking on every update.
-        engine = self.engine
         self._node_domain.fill(-1)
+        self._domain_members = {}
         for domain_id in domain_ids:
-            members = engine.domain_members(domain_id)
-            if not members:
-                continue
+            self._assign(domain_id)
+
+    def update_domains(
+        self, opened: Iterable[str], changed: Iterable[str], closed: Iterable[str]
+    ) -> None:
+        """Follow one delta of domains: work in proportion to the domains it names.
+
+        Gives what `set_domains(engine.domain_ids())` gives, provided the
+        earlier deltas were followed too: a component is in at most one open
+        domain, and a domain whose members change is named in the delta.
+        """
+        opened, changed = list(opened), list(changed)
+        node_domain = self._node_domain
+        for domain_id in (*opened, *changed, *closed):
             code = self._domain_code.get(domain_id)
-            if code is None:
-                code = self._domain_code[domain_id] = len(self.domain_ids)
-                self.domain_ids.append(domain_id)
-            self._node_domain[members] = code
+            members = None if code is None else self._domain_members.pop(code, None)
+            if members is not None:  # only where no other domain took them since
+                node_domain[members[node_domain[members] == code]] = -1
+        for domain_id in (*opened, *changed):
+            self._assign(domain_id)
+
+    def _assign(self, domain_id: str) -> None:
+        members = self.engine.domain_members(domain_id)
+        if not members:
+            return
+        code = self._domain_code.get(domain_id)
+        if code is None:
+            code = self._domain_code[domain_id] = len(self.domain_ids)
+            self.domain_ids.append(domain_id)
+        nodes = np.asarray(members, dtype=np.int64)
+        self._node_domain[nodes] = code
+        self._domain_members[code] = nodes
 
     # -- columns --------------------------------------------------------------
 

@@ -14,6 +14,7 @@ QTableView over the model's `data()`.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
@@ -95,6 +96,7 @@ class AlertsView(QWidget):
         self.domain_box = QComboBox(self)
         self.domain_box.setToolTip("Only the alerts of one failure domain (follows the selection)")
         self.domain_box.addItem(_ALL_DOMAINS, None)
+        self._domain_box_ids: list[str] = []  # the box's items after "all", as listed
         self.domain_box.currentIndexChanged.connect(lambda _i: self._refilter())
 
         self.component_box = QLineEdit(self)
@@ -324,8 +326,8 @@ class AlertsView(QWidget):
     def _alerts_changed(self, added: list[str], updated: list[str], resolved: list[str]) -> None:
         self.model.alerts_changed([*added, *updated, *resolved])
 
-    def _domains_changed(self, _opened: list[str], _changed: list[str], _closed: list[str]) -> None:
-        self.model.domains_changed()
+    def _domains_changed(self, opened: list[str], changed: list[str], closed: list[str]) -> None:
+        self.model.domains_changed((opened, changed, closed))
         self._refresh_domains()
 
     def _refresh_domains(self) -> None:
@@ -334,18 +336,38 @@ class AlertsView(QWidget):
         ids = self.bridge.engine.domain_ids()
         if current is not None and current not in ids:
             ids.append(current)
-        self.domain_box.blockSignals(True)
-        self.domain_box.clear()
-        self.domain_box.addItem(_ALL_DOMAINS, None)
-        for domain_id in ids:
-            self.domain_box.addItem(domain_id, domain_id)
-        self.domain_box.setCurrentIndex(max(0, self.domain_box.findData(current)))
-        self.domain_box.blockSignals(False)
+        shown = self._domain_box_ids
+        if ids == shown:
+            return
+        # Edit the box rather than refill it: refilling hundreds of items costs ms a frame.
+        box = self.domain_box
+        box.blockSignals(True)
+        # Keep the longest run already in the wanted order; move or drop the rest.
+        position = {domain_id: i for i, domain_id in enumerate(ids)}
+        keep = _longest_increasing([position.get(domain_id, -1) for domain_id in shown])
+        for i in reversed(range(len(shown))):
+            if i not in keep:
+                box.removeItem(i + 1)
+                del shown[i]
+        have = set(shown)
+        for i, domain_id in enumerate(ids):
+            if domain_id not in have:
+                box.insertItem(i + 1, domain_id, domain_id)
+                shown.insert(i, domain_id)
+        if shown != ids:  # cannot happen (kept items are in order); list them afresh
+            box.clear()
+            box.addItem(_ALL_DOMAINS, None)
+            for domain_id in ids:
+                box.addItem(domain_id, domain_id)
+            self._domain_box_ids = ids
+        box.setCurrentIndex(max(0, box.findData(current)))
+        box.blockSignals(False)
 
     def _follow_domain(self, domain_id: str | None) -> None:
         self._refresh_domains()
         if domain_id is not None and self.domain_box.findData(domain_id) < 0:
             self.domain_box.addItem(domain_id, domain_id)
+            self._domain_box_ids.append(domain_id)
         self.domain_box.setCurrentIndex(max(0, self.domain_box.findData(domain_id)))
 
     def _follow_alert(self, fingerprint: str | None) -> None:
@@ -369,3 +391,26 @@ class AlertsView(QWidget):
         store = self.model.store
         self.selection.set_component(store.component_id(store.row_of[fingerprint]))
         self.selection.set_alert(fingerprint)
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indexes of a longest strictly increasing run of the non-negative `values` (in order)."""
+    tails: list[int] = []  # smallest last value of an increasing run of each length
+    tail_at: list[int] = []  # ... and its index
+    back = [-1] * len(values)
+    for i, value in enumerate(values):
+        if value < 0:
+            continue
+        k = bisect_left(tails, value)
+        back[i] = tail_at[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(value)
+            tail_at.append(i)
+        else:
+            tails[k], tail_at[k] = value, i
+    keep: set[int] = set()
+    i = tail_at[-1] if tail_at else -1
+    while i >= 0:
+        keep.add(i)
+        i = back[i]
+    return keep

@@ -103,6 +103,17 @@ class EdgeIndex:
         return chosen[:budget]
 
 
+def load_hull_library() -> None:
+    """Import scipy's Qhull binding now (call off the GUI thread, e.g. while a topology loads).
+
+    The first domain hull otherwise imports it on the GUI thread: a one-time
+    stall of ~240-370 ms in the middle of the first alert burst.
+    """
+    from core.graph.warmup import import_scipy
+
+    import_scipy()
+
+
 def padded_hull(points: FloatArray, pad: float) -> FloatArray:
     """Vertices of a polygon around `points` at distance ~`pad` (hull of small circles)."""
     angles = np.linspace(0, 2 * math.pi, 12, endpoint=False)

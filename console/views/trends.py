@@ -63,6 +63,8 @@ CAPACITY = 7 * 24 * 60
 """Minutes kept (a week); older minutes scroll out."""
 WINDOW_S = 60 * 60.0
 """Visible span while following the clock."""
+REDRAW_MS = 250
+"""Redraws coalesce to 4/s while alerts stream in: the series are per minute."""
 HISTORY_LOOKBACK_S = 24 * 60 * 60.0
 """How far before the session the history fills the alerts-firing series."""
 
@@ -169,6 +171,7 @@ class TrendsView(QWidget):
         self._settled: dict[int, FloatArray] = {}  # minute -> +/- per severity column
         self._settled_keys: dict[tuple[str, int], list[float]] = {}
         self._pending: dict[tuple[str, int], list[float]] = {}
+        self._pending_keys: list[tuple[str, int]] = []  # rows of _pending_array()
         self._min_start = math.inf
         self._clock: float | None = None
         self._last_events = 0
@@ -185,7 +188,7 @@ class TrendsView(QWidget):
         self._build()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(100)  # trends are per minute: 10 redraws/s suffice
+        self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self.refresh)
         bridge.sig_engine_reset.connect(self._on_engine_reset)
         bridge.sig_alerts_changed.connect(self._on_alerts_changed)
@@ -409,10 +412,16 @@ class TrendsView(QWidget):
         if series.first is None or self._clock is None:
             return
         clock = self._clock
-        if self._pending:
-            for key, episode in list(self._pending.items()):
-                if self._settle(key, episode):
+        pending = self._pending_array()
+        if pending.size:
+            # Settle what ended by the clock (only those: open episodes cannot).
+            _, _, start, end = pending.T
+            for k in np.flatnonzero((end <= clock) & (start <= clock)).tolist():
+                key = self._pending_keys[k]
+                if self._settle(key, self._pending[key]):
                     del self._pending[key]
+            if len(self._pending) != len(pending):
+                pending = self._pending_array()
         if math.isfinite(self._min_start):
             # alerts that started before the first tick extend the series back
             series.cover(min(series.first, _minute(self._min_start)), _minute(clock))
@@ -425,19 +434,26 @@ class TrendsView(QWidget):
             steps = np.stack(list(settled.values()))
             rows = np.clip(minutes - first, 0, length)
             np.add.at(diff, rows, steps)
-        for _, severity, start, end in self._pending.values():
-            if start > clock:
-                continue
-            stop = clock if math.isnan(end) or end > clock else end
-            low = _minute(start) - first
-            high = max(math.ceil(stop / 60) - 1, _minute(start)) - first
-            if high < 0 or low >= length:
-                continue
-            k = COLUMN[Severity(int(severity))]
-            diff[max(low, 0), k] += 1
-            diff[min(high, length - 1) + 1, k] -= 1
+        if pending.size:
+            # The same per episode as _add, with the end capped at the clock, for all at once.
+            _, severity, start, end = pending[pending[:, 2] <= clock].T
+            stop = np.where(np.isnan(end) | (end > clock), clock, end)
+            start_minute = np.floor(start / 60).astype(np.int64)  # as _minute
+            low = start_minute - first
+            high = np.maximum(np.ceil(stop / 60).astype(np.int64) - 1, start_minute) - first
+            shown = (high >= 0) & (low < length)
+            columns = _SEVERITY_COLUMN[severity[shown].astype(np.int64)]
+            np.add.at(diff, (np.maximum(low[shown], 0), columns), 1.0)
+            np.add.at(diff, (np.minimum(high[shown], length - 1) + 1, columns), -1.0)
         series.firing[:length] = np.cumsum(diff[:length], axis=0)
         self._overlay_history()
+
+    def _pending_array(self) -> FloatArray:
+        """Pending episodes as rows [number, severity, start, end]; keys in `_pending_keys`."""
+        self._pending_keys = list(self._pending)
+        if not self._pending:
+            return np.empty((0, 4), dtype=np.float64)
+        return np.array(list(self._pending.values()), dtype=np.float64)
 
     # -- history before the session -------------------------------------------
 
@@ -663,6 +679,11 @@ class TrendsView(QWidget):
             self.select_range(x0 + third, x1 - third)
         else:
             super().keyPressEvent(event)
+
+
+_SEVERITY_COLUMN = np.zeros(max(Severity) + 1, dtype=np.int64)
+for _severity, _column in COLUMN.items():
+    _SEVERITY_COLUMN[int(_severity)] = _column
 
 
 def _minute(time: float) -> int:

@@ -159,7 +159,9 @@ def prepare(topology: Topology) -> None:
     GUI thread when a topology loads. Small topologies never need it.
     """
     if len(topology) > VECTORISE_AFTER:
-        import scipy.sparse.csgraph  # noqa: F401 - imported here so that no search imports it
+        from core.graph.warmup import import_scipy
+
+        import_scipy()  # here, so that no search imports it
 
         _reverse_index(topology)
 
