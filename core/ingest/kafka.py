@@ -174,6 +174,11 @@ class _QuietRepeats(logging.Filter):
 
 _LIBRDKAFKA = logging.getLogger("watchfloor.librdkafka")
 _LIBRDKAFKA.addFilter(_QuietRepeats())
+# Without a handler, Python's last-resort handler would print librdkafka's
+# connection errors on stderr ahead of the command's own one-line reason; the
+# source reports the connection state itself. A configured root logger still
+# receives them.
+_LIBRDKAFKA.addHandler(logging.NullHandler())
 
 
 def kafka_logger() -> logging.Logger:
