@@ -111,7 +111,6 @@ class Session(QObject):
         report = self.background.call_soon
 
         def work() -> _Loaded:
-            load_hull_library()  # here, not on the GUI thread at the first domain hull
             topo = load_topology(topology_path)
             if replay_path is None:
                 return _Loaded(topo, None)
@@ -143,6 +142,7 @@ class Session(QObject):
             self.sig_loaded.emit()
 
         self.background.submit(work, done, failed)
+        self._warm_up_hulls()
 
     def open_demo(
         self, *, speed: float = 1.0, at: float | None = None, autoplay: bool = True
@@ -158,7 +158,6 @@ class Session(QObject):
         self.sig_progress.emit("Loading topology\u2026", 0, 0)
 
         def work() -> Topology:
-            load_hull_library()  # here, not on the GUI thread at the first domain hull
             return load_topology(topology_path) if topology_path else empty_topology()
 
         def done(topo: Topology) -> None:
@@ -187,6 +186,16 @@ class Session(QObject):
             self.sig_loaded.emit()
 
         self.background.submit(work, done, failed)
+        self._warm_up_hulls()
+
+    def _warm_up_hulls(self) -> None:
+        """Import scipy's hull library in the worker after the load, off the GUI thread.
+
+        The first domain hull would otherwise import it on the GUI thread (a
+        one-time 240-370 ms stall in the first alert burst); queued behind the
+        load, it does not delay the window becoming usable.
+        """
+        self.background.submit(load_hull_library, lambda _: None, lambda _: None)
 
     def _drop_live(self) -> None:
         if self.live is not None:
