@@ -19,13 +19,14 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from core.ingest.kafka_config import KafkaOptions
+    from core.snapshot.content import SnapshotContent
     from core.stores.influx import InfluxConfig
     from core.stores.neo4j_store import Neo4jConfig
 
@@ -299,11 +300,22 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _snapshot_renderer() -> Callable[[SnapshotContent], Mapping[str, bytes]]:
+    """The offscreen Qt renderer of snapshot images, loaded only when images are drawn."""
+    from console.snapshot_images import render_images
+
+    return render_images
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in HEADLESS_COMMANDS:
         from core.cli import main as headless_main
 
+        if args[0] == "snapshot":
+            from core.snapshot.cli import use_image_renderer
+
+            use_image_renderer(_snapshot_renderer)
         return headless_main(args)
     try:
         options = parse_open(args[1:]) if args and args[0] == "open" else parse_options(args)

@@ -168,4 +168,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the imported `core.cli`, not this `__main__` copy: command modules raise
+    # `core.cli.UsageError`, which a second copy of the class would not catch.
+    from core.cli import main as _main
+
+    raise SystemExit(_main())

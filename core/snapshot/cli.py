@@ -3,9 +3,11 @@
     watchfloor snapshot --topology T --replay R [--at TIME] [--window 1h]
         [--domain ID] [--redact PATTERN ...] [--risk FILE] [--no-images] --out FILE
 
-Images are drawn by the console's offscreen renderer (Qt, imported only
-here, with `QT_QPA_PLATFORM=offscreen` unless set, so no display is needed);
-where Qt is missing the command says so and exits 2 (`--no-images` skips them).
+Images are drawn by the console's offscreen Qt renderer. core never imports
+Qt or the console: `watchfloor` (console/app.py) hands this module a factory
+with `use_image_renderer` before it runs the command, and the factory loads
+Qt only when images are drawn. Where Qt is missing the command says so and
+exits 2 (`--no-images` skips them).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,22 +155,35 @@ def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _renderer() -> Any:
-    """The console's offscreen image renderer, or a UsageError saying Qt is missing."""
+Renderer = Callable[["SnapshotContent"], Mapping[str, bytes]]
+_renderer_factory: Callable[[], Renderer] | None = None
+
+
+def use_image_renderer(factory: Callable[[], Renderer]) -> None:
+    """Where snapshot images come from: `factory()` returns the renderer.
+
+    The factory is called only when images are drawn; it may raise ImportError
+    (Qt missing), which the command reports in one line.
+    """
+    global _renderer_factory
+    _renderer_factory = factory
+
+
+def _renderer() -> Renderer:
+    """The registered image renderer, or a UsageError saying why there is none."""
+    if _renderer_factory is None:
+        raise UsageError(
+            "images are drawn by the console: run `watchfloor snapshot`, or pass --no-images"
+        )
     if not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never needs a display
     try:
-        from console.snapshot_images import render_images
+        return _renderer_factory()
     except ImportError as exc:
         raise UsageError(
             f"images need Qt (PySide6), which cannot be loaded here ({exc}); "
             "install it or pass --no-images"
         ) from None
-
-    def render(content: SnapshotContent) -> Mapping[str, bytes]:
-        return render_images(content)
-
-    return render
 
 
 def _read_risk(path: Path) -> list[dict[str, Any]]:

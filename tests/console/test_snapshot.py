@@ -12,12 +12,12 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from console.app import UsageError, parse_open
+from console.app import main as cli_main
 from console.main_window import MainWindow
 from console.session import Session
 from console.snapshot_commands import ExportRequest, SnapshotExport
 from console.snapshot_images import TOPOLOGY_SIZE, TRENDS_SIZE, render_images
 from console.snapshot_source import SnapshotSource
-from core.cli import main as cli_main
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
 from core.model import parse_time

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from core.cli import main as cli_main
+from console.app import main as cli_main
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"

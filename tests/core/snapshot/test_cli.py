@@ -26,7 +26,7 @@ PROBE = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Block())
-    from core.cli import main
+    from console.app import main
     sys.exit(main(sys.argv[1:]))
     """
 )
