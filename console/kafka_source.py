@@ -12,13 +12,12 @@ window, and the status bar shows the lag per partition meanwhile.
 from __future__ import annotations
 
 import time as _time
-from collections import deque
 from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.bridge import EngineBridge
-from console.source import SourceState
+from console.source import RateMeter, SourceState
 from core.ingest.kafka_live import Chunk, ConnectionState, LiveConsumer, LiveStatus
 
 TICK_MS: Final = 33
@@ -102,9 +101,7 @@ class KafkaSource(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._tick)
-        self._applied_log: deque[tuple[float, int]] = deque()
-        self._rate = 0.0
-        self._rate_reported = -1.0
+        self._meter = RateMeter(window=_RATE_WINDOW, reported=-1.0)
         self._last_status = 0.0
         self.status: LiveStatus | None = None
         self.applied_total = 0
@@ -121,7 +118,7 @@ class KafkaSource(QObject):
 
     @property
     def events_per_second(self) -> float:
-        return self._rate
+        return self._meter.rate
 
     def start(self) -> None:
         self.feed.start()
@@ -135,8 +132,8 @@ class KafkaSource(QObject):
         # A healthy cluster takes milliseconds (final commit, leave the group); with
         # the cluster down, the worker finishes closing in the background.
         self.feed.stop(timeout=STOP_SECONDS)
-        self._rate = 0.0
-        self.sig_rate_changed.emit(0.0)
+        self._meter.reset()
+        self.sig_rate_changed.emit(self._meter.report())
         self._refresh_status(force=True)
         self._set_state(SourceState.IDLE)
 
@@ -185,16 +182,8 @@ class KafkaSource(QObject):
         self.sig_status_changed.emit(status)
 
     def _count(self, applied: int) -> None:
-        now = _time.monotonic()
-        log = self._applied_log
-        log.append((now, applied))
-        while len(log) > 1 and log[0][0] < now - _RATE_WINDOW:
-            log.popleft()
-        span = now - log[0][0]
-        self._rate = sum(n for _, n in list(log)[1:]) / span if span > 0 else 0.0
-        if abs(self._rate - self._rate_reported) >= max(1.0, 0.05 * self._rate_reported):
-            self._rate_reported = self._rate
-            self.sig_rate_changed.emit(self._rate)
+        if self._meter.count(applied):
+            self.sig_rate_changed.emit(self._meter.report())
 
     def _set_state(self, state: SourceState) -> None:
         if state is not self._state:

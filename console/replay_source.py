@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.background import Background
 from console.bridge import EngineBridge
-from console.source import SourceState
+from console.source import RateMeter, SourceState
 from core.engine import Engine
 from core.replay import ReplayPlayer
 
@@ -75,9 +74,7 @@ class ReplaySource(QObject):
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._tick)
         self._last_wall = 0.0
-        self._applied_log: deque[tuple[float, int]] = deque()
-        self._rate = 0.0
-        self._rate_reported = 0.0
+        self._meter = RateMeter(window=_RATE_WINDOW, tick_seconds=TICK_MS / 1000)
         self._pending_seek: float | None = None
         self._resume_after_seek = False
         # The replay clock: where playback is (player.time is None before the first event).
@@ -95,7 +92,7 @@ class ReplaySource(QObject):
 
     @property
     def events_per_second(self) -> float:
-        return self._rate
+        return self._meter.rate
 
     def start(self) -> None:
         self.play()
@@ -150,7 +147,7 @@ class ReplaySource(QObject):
             self._resume_after_seek = False
             return
         self._timer.stop()
-        self._report_rate(force=True)
+        self._rate_stopped()
         if self._state is SourceState.PLAYING:
             self._set_state(SourceState.PAUSED)
 
@@ -267,7 +264,7 @@ class ReplaySource(QObject):
         self._move_clock()
         if player.finished and (end is None or self._time >= end):
             self._timer.stop()
-            self._report_rate(force=True)
+            self._rate_stopped()
             self._set_state(SourceState.FINISHED)
 
     def _move_clock(self) -> None:
@@ -277,27 +274,13 @@ class ReplaySource(QObject):
 
     def _count(self, applied: int) -> None:
         """Record a tick's work; the rate is what the ticks of the last second applied."""
-        now = _time.monotonic()
-        log = self._applied_log
-        log.append((now, applied))
-        while len(log) > 1 and log[0][0] < now - _RATE_WINDOW:
-            log.popleft()
-        span = now - log[0][0]
-        if span > 0:
-            # Each entry counts the work of the tick ending at its time: the oldest
-            # entry's work happened before the span began.
-            self._rate = sum(n for _, n in list(log)[1:]) / span
-        else:
-            self._rate = applied / (TICK_MS / 1000)
-        self._report_rate()
+        if self._meter.count(applied):
+            self.sig_rate_changed.emit(self._meter.report())
 
-    def _report_rate(self, *, force: bool = False) -> None:
-        if force:
-            self._applied_log.clear()
-            self._rate = 0.0
-        if force or abs(self._rate - self._rate_reported) >= max(1.0, 0.05 * self._rate_reported):
-            self._rate_reported = self._rate
-            self.sig_rate_changed.emit(self._rate)
+    def _rate_stopped(self) -> None:
+        """Stopped: the rate is 0, said at once."""
+        self._meter.reset()
+        self.sig_rate_changed.emit(self._meter.report())
 
     def _set_state(self, state: SourceState) -> None:
         if state is not self._state:

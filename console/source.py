@@ -8,6 +8,8 @@ the status bar and the session do not care which one is running.
 from __future__ import annotations
 
 import enum
+import time
+from collections import deque
 from typing import Protocol, runtime_checkable
 
 
@@ -50,3 +52,47 @@ class Source(Protocol):
     def stop(self) -> None:
         """Stop feeding events; the state stays as it is."""
         ...
+
+
+class RateMeter:
+    """Events applied per second of wall time, over the ticks of the last second.
+
+    Each count records the work of the tick ending at its time, so the oldest
+    entry's work happened before the measured span began and is left out.
+    `count` says whether the rate moved enough to be worth reporting (1 event/s
+    or 5%), so a source emits its rate signal only then.
+    """
+
+    def __init__(
+        self, *, window: float = 1.0, tick_seconds: float = 0.0, reported: float = 0.0
+    ) -> None:
+        self.window = window
+        self.tick_seconds = tick_seconds
+        """With a single tick in the window: the rate is its work over one tick (0: none)."""
+        self.rate = 0.0
+        self.reported = reported
+        self._log: deque[tuple[float, int]] = deque()
+
+    def count(self, applied: int, now: float | None = None) -> bool:
+        """Record one tick's work; True when the new rate should be reported."""
+        now = time.monotonic() if now is None else now
+        log = self._log
+        log.append((now, applied))
+        while len(log) > 1 and log[0][0] < now - self.window:
+            log.popleft()
+        span = now - log[0][0]
+        if span > 0:
+            self.rate = sum(n for _, n in list(log)[1:]) / span
+        else:
+            self.rate = applied / self.tick_seconds if self.tick_seconds > 0 else 0.0
+        return abs(self.rate - self.reported) >= max(1.0, 0.05 * self.reported)
+
+    def reset(self) -> None:
+        """Forget the ticks (stopped, paused, finished): the rate is 0."""
+        self._log.clear()
+        self.rate = 0.0
+
+    def report(self) -> float:
+        """The rate, remembered as reported."""
+        self.reported = self.rate
+        return self.rate
