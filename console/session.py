@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from console.snapshot_source import OpenedSnapshot
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+_T = TypeVar("_T")
 DEMO_TOPOLOGY = RESOURCES / "demo" / "topology.json"
 DEMO_REPLAY = RESOURCES / "demo" / "alerts.ndjson.gz"
 
@@ -102,12 +103,9 @@ class Session(QObject):
         autoplay: bool = False,
     ) -> None:
         """Load a topology (and a replay) in the background; play it if asked."""
-        self._generation += 1
-        generation = self._generation
         topology_path = Path(topology)
         replay_path = Path(replay) if replay is not None else None
-        self.loading = True
-        self.sig_progress.emit(f"Loading topology {topology_path.name}\u2026", 0, 0)
+        generation = self._begin_load(f"Loading topology {topology_path.name}\u2026")
         report = self.background.call_soon
 
         def work() -> _Loaded:
@@ -125,8 +123,6 @@ class Session(QObject):
             return _Loaded(topo, player)
 
         def done(loaded: _Loaded) -> None:
-            if generation != self._generation:
-                return
             self.topology_path, self.replay_path = topology_path, replay_path
             self._install(loaded, speed)
             self.loading = False
@@ -134,14 +130,7 @@ class Session(QObject):
             if autoplay and self.replay is not None:
                 self.replay.play()
 
-        def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
-            self.loading = False
-            self.sig_error.emit(_one_line(exc))
-            self.sig_loaded.emit()
-
-        self.background.submit(work, done, failed)
+        self._submit_load(generation, work, done)
         self._warm_up_hulls()
 
     def open_demo(
@@ -151,18 +140,13 @@ class Session(QObject):
 
     def open_live(self, topology: str | Path | None, feed: LiveConsumer) -> None:
         """Load a topology (none: every alert is unmapped), then consume live from Kafka."""
-        self._generation += 1
-        generation = self._generation
         topology_path = Path(topology) if topology is not None else None
-        self.loading = True
-        self.sig_progress.emit("Loading topology\u2026", 0, 0)
+        generation = self._begin_load("Loading topology\u2026")
 
         def work() -> Topology:
             return load_topology(topology_path) if topology_path else empty_topology()
 
         def done(topo: Topology) -> None:
-            if generation != self._generation:
-                return
             self._drop_replay()
             self.topology, self.topology_path, self.replay_path = topo, topology_path, None
             self.bridge.reset(Engine(topo))
@@ -178,6 +162,28 @@ class Session(QObject):
             self.sig_loaded.emit()
             live.start()
 
+        self._submit_load(generation, work, done)
+        self._warm_up_hulls()
+
+    def _begin_load(self, message: str) -> int:
+        """A new load supersedes any in flight; returns its generation."""
+        self._generation += 1
+        self.loading = True
+        self.sig_progress.emit(message, 0, 0)
+        return self._generation
+
+    def _submit_load(
+        self, generation: int, work: Callable[[], _T], install: Callable[[_T], None]
+    ) -> None:
+        """Run `work` in the worker, then `install` its result here unless superseded.
+
+        A failure is one line on `sig_error`; `sig_loaded` is emitted either way.
+        """
+
+        def done(result: _T) -> None:
+            if generation == self._generation:
+                install(result)
+
         def failed(exc: BaseException) -> None:
             if generation != self._generation:
                 return
@@ -186,7 +192,6 @@ class Session(QObject):
             self.sig_loaded.emit()
 
         self.background.submit(work, done, failed)
-        self._warm_up_hulls()
 
     def _warm_up_hulls(self) -> None:
         """Import scipy's hull library in the worker after the load, off the GUI thread.
@@ -237,15 +242,10 @@ class Session(QObject):
         """
         from console.snapshot_source import SnapshotSource, load_snapshot, snapshot_title
 
-        self._generation += 1
-        generation = self._generation
         snapshot_path = Path(path)
-        self.loading = True
-        self.sig_progress.emit(f"Opening snapshot {snapshot_path.name}\u2026", 0, 0)
+        generation = self._begin_load(f"Opening snapshot {snapshot_path.name}\u2026")
 
         def done(opened: OpenedSnapshot) -> None:
-            if generation != self._generation:
-                return
             self.topology_path, self.replay_path = None, None
             name = snapshot_title(opened.snapshot)
 
@@ -257,14 +257,7 @@ class Session(QObject):
             self.loading = False
             self.sig_loaded.emit()
 
-        def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
-            self.loading = False
-            self.sig_error.emit(_one_line(exc))
-            self.sig_loaded.emit()
-
-        self.background.submit(lambda: load_snapshot(snapshot_path), done, failed)
+        self._submit_load(generation, lambda: load_snapshot(snapshot_path), done)
 
     def close_source(self) -> None:
         """Stop and drop the current source; the views show an empty engine."""
