@@ -30,13 +30,10 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -54,7 +51,7 @@ from console.views.incidents_text import (
 )
 from console.views.keyed_model import KeyedTableModel
 from console.widgets.plain import plain_label, plain_view, set_plain
-from console.widgets.tables import show_row
+from console.widgets.tables import list_table, show_row
 from core.engine import DomainSummary, DomainView, Engine
 from core.operator import OperatorAction, OperatorLog
 from core.textsafe import safe_text
@@ -281,16 +278,8 @@ class IncidentsView(QWidget):
         self._moved_selection: str | None = None  # the selected domain merged into this one
         self._shown_view: DomainView | None = None  # what the detail pane was rendered from
 
-        self.table = QTableView(self)
-        self.table.setObjectName("IncidentsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table = list_table(self.model, self, "IncidentsTable", single=True)
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
         em = self.table.fontMetrics().horizontalAdvance("M")
         for column, width in enumerate((7, 6, 4, 15, 5, 4)):
             header.resizeSection(column, width * em)

@@ -17,9 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +28,7 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import short_time
 from console.views.keyed_model import KeyedTableModel
 from console.widgets.plain import plain_label, set_plain
-from console.widgets.tables import FlatTableModel, Index
+from console.widgets.tables import FlatTableModel, Index, list_table
 from core.engine import Engine
 from core.export import export_csv
 from core.model import Rejected, format_time
@@ -150,13 +148,7 @@ class _RecordsView(QWidget):
     def __init__(self, model: QAbstractTableModel, what: str, parent: QWidget | None) -> None:
         super().__init__(parent)
         self._what = what
-        self.table = QTableView(self)
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = list_table(model, self)
         self.count_label = plain_label("", self)
         self.export_button = QPushButton("Export CSV…", self)
         self.export_button.clicked.connect(self._export_clicked)

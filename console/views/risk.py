@@ -17,14 +17,11 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +33,7 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import short_time
 from console.views.keyed_model import KeyedTableModel
 from console.widgets.plain import plain_label, plain_view, set_plain
+from console.widgets.tables import list_table
 from core.engine import Engine
 from core.graph.blast import blast_radius
 from core.model import Severity
@@ -207,16 +205,7 @@ class RiskView(QWidget):
         self.status = plain_label("", self, wrap=True)
         self.status.setObjectName("RiskStatus")
 
-        self.table = QTableView(self)
-        self.table.setObjectName("RiskTable")
-        self.table.setModel(self.table_model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
+        self.table = list_table(self.table_model, self, "RiskTable", single=True)
         self._size_columns()
 
         self.detail = plain_view(self)

@@ -22,11 +22,9 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 from console.background import Background
 from console.bridge import EngineBridge
 from console.theme import Theme
+from console.widgets.tables import list_table
 from core.history.cli import duration_text
 from core.history.reader import HistoryReader, ShiftReport
 from core.model import format_time
@@ -134,8 +133,8 @@ class ShiftView(QWidget):
             right_aligned=(3, 4),
         )  # fmt: skip
         self.noisiest = RowsModel(("Component", "Firings", "Alerts", "Firing time"), (1, 2, 3))
-        self.domain_table = self._table(self.domains, "ShiftDomains")
-        self.noise_table = self._table(self.noisiest, "ShiftNoisiest")
+        self.domain_table = list_table(self.domains, self, "ShiftDomains")
+        self.noise_table = list_table(self.noisiest, self, "ShiftNoisiest")
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -160,17 +159,6 @@ class ShiftView(QWidget):
         self._timer.timeout.connect(self.refresh)
         bridge.sig_engine_reset.connect(lambda _engine: self.schedule())
         QTimer.singleShot(0, self.refresh)
-
-    def _table(self, model: RowsModel, name: str) -> QTableView:
-        table = QTableView(self)
-        table.setObjectName(name)
-        table.setModel(model)
-        table.setWordWrap(False)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        return table
 
     # -- loading -------------------------------------------------------------
 
