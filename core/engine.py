@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from core.domain_view import (
     DomainInputs,
@@ -172,6 +173,10 @@ class Engine:
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
         self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
+        # Every merge into a domain still open (merged id -> the id it merged into,
+        # and back): a rebuilt engine knows exactly the merges up to its clock.
+        self._merged_into: dict[str, str] = {}
+        self._merged_from: dict[str, list[str]] = {}
         self._delta = EngineDelta()
         # Deltas taken so far, and the delta in which each open domain last changed:
         # a view built from inputs taken after that delta is still current.
@@ -254,6 +259,7 @@ class Engine:
                     self._regrade(state, event.severity, time)
                 delta.alerts_updated.append(state.fingerprint)
             else:
+                self._refiring(state)
                 state.status = Status.FIRING
                 state.severity = event.severity
                 state.starts_at = event.starts_at
@@ -267,6 +273,12 @@ class Engine:
             if event.ends_at is not None:
                 state.ends_at = event.ends_at
             delta.alerts_updated.append(state.fingerprint)
+
+    def _refiring(self, state: AlertState) -> None:
+        """A resolved alert is about to fire again (its ended episode still in `state`).
+
+        Nothing here; the history writer's engine keeps that episode's row.
+        """
 
     def _start_firing(self, state: AlertState) -> None:
         if state.ends_at is not None:
@@ -356,6 +368,7 @@ class Engine:
         delta.domains_closed = [d for d in changes.closed if d not in opened]
         delta.domains_changed = sorted(changes.changed - opened - closed, key=_domain_order)
         delta.merged_into = dict(changes.merged_into)
+        self._keep_merges(changes)
         self._deltas_taken += 1
         for domain_id in changes.changed:
             self._views.pop(domain_id, None)
@@ -367,6 +380,20 @@ class Engine:
         delta.clock = self.clock
         self._delta = EngineDelta()
         return delta
+
+    def _keep_merges(self, changes: DomainChanges) -> None:
+        """Remember this batch's merges; forget those into domains that closed."""
+        for gone, kept in changes.merged_into.items():
+            self._merged_into[gone] = kept
+            self._merged_from.setdefault(kept, []).append(gone)
+        for domain_id in changes.closed:
+            if domain_id in changes.merged_into:
+                continue
+            ended = [domain_id]
+            while ended:
+                for gone in self._merged_from.pop(ended.pop(), ()):
+                    self._merged_into.pop(gone, None)
+                    ended.append(gone)
 
     # -- queries -----------------------------------------------------------
 
@@ -438,6 +465,28 @@ class Engine:
     def domain_of(self, node: int) -> str | None:
         record = self._domains.domain_of(node)
         return record.id if record is not None else None
+
+    @property
+    def merged_into(self) -> Mapping[str, str]:
+        """Each domain merged so far into one still open -> the domain it merged into then."""
+        return MappingProxyType(self._merged_into)
+
+    def merged_from(self, domain_id: str) -> list[str]:
+        """The domains merged into `domain_id` so far, directly or through others, oldest first.
+
+        Exactly the merges this engine has applied up to its clock: what the
+        operator state of a domain follows (`OperatorLog.shown`).
+        """
+        merged_from = self._merged_from
+        if domain_id not in merged_from:
+            return []
+        found: list[str] = []
+        pending = [domain_id]
+        while pending:
+            for gone in merged_from.get(pending.pop(), ()):
+                found.append(gone)
+                pending.append(gone)
+        return sorted(found, key=_domain_order)
 
     def rank(self, members: Sequence[int]) -> list[RankedCause]:
         """Root-cause candidates for a set of alerting components."""

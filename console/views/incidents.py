@@ -14,9 +14,11 @@ source: `source_changed` empties it (a replay's persisted actions are then
 loaded by the history), or fills it with an opened snapshot's own notes and
 acknowledgements and makes it read-only: acknowledge / assign / note are then
 refused with a one-line reason on `sig_message`; when a domain merges into another,
-its acknowledgement, assignee and notes follow it (`OperatorLog.follow_merge`)
-and so does the selection. A time range chosen in the trends view
-(`Selection.time_range`) narrows the list to the domains active in it.
+its acknowledgement, assignee and notes follow it (what a domain shows is
+derived from the merges the engine has seen up to its clock,
+`OperatorLog.shown`, so it stays right across seeks) and so does the selection.
+A time range chosen in the trends view (`Selection.time_range`) narrows the
+list to the domains active in it.
 
 The shell binds the keyboard: `A` -> `acknowledge_selected()`.
 """
@@ -50,11 +52,23 @@ from console.views.incidents_text import (
     root_cause_text,
 )
 from console.views.keyed_model import KeyedTableModel
+from console.widgets.painted_table import CellLook
 from console.widgets.plain import plain_label, plain_view, set_plain
 from console.widgets.tables import list_table, show_row
 from core.engine import DomainSummary, DomainView, Engine
-from core.operator import OperatorAction, OperatorLog
+from core.operator import DomainState, OperatorAction, OperatorLog
 from core.textsafe import safe_text
+
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_LOOK_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    }
+)
 
 
 def operator_name() -> str:
@@ -176,25 +190,56 @@ class IncidentsModel(KeyedTableModel):
         summary = self._summaries.get(key)
         if summary is None:
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(summary, column)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == 0:
-                return self.theme.severity_text_color(summary.severity)
+        if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.ROOT_CAUSE_COLUMN:
                 view = self.view(key)
-                if view is not None and view.root_causes and not view.root_causes[0].alerting:
-                    return self.theme.color("silent")
+                if view is not None and view.root_causes:
+                    return safe_text("; ".join(view.root_causes[0].reasons))
             return None
-        if role == Qt.ItemDataRole.BackgroundRole and column == 0:
-            return self.theme.severity_color(summary.severity)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 4):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.ROOT_CAUSE_COLUMN:
-            view = self.view(key)
-            if view is not None and view.root_causes:
-                return safe_text("; ".join(view.root_causes[0].reasons))
-        return None
+        if role not in _LOOK_ROLES:
+            return None
+        look = self._look(summary, column)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return look.text
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return look.foreground
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return look.background
+        return look.alignment
+
+    def cell_looks(self, rows: range, columns: Sequence[int]) -> list[list[CellLook]]:
+        """The looks of the visible cells, for PaintedTableView (one call per paint).
+
+        Made by `_look`, as `data()` is, so the table paints what `data()` says.
+        """
+        summaries, keys, look = self._summaries, self.keys, self._look
+        blank = CellLook("", self.theme.color("text"), None, _LEFT)
+        block = []
+        for row in rows:
+            summary = summaries.get(keys[row]) if row < len(keys) else None
+            if summary is None:
+                block.append([blank] * len(columns))
+            else:
+                block.append([look(summary, column) for column in columns])
+        return block
+
+    def _look(self, summary: DomainSummary, column: int) -> CellLook:
+        """How a domain's cell is shown: escaped text, colours, alignment."""
+        theme = self.theme
+        if column == 0:
+            return CellLook(
+                self._text(summary, column),
+                theme.severity_text_color(summary.severity),
+                theme.severity_color(summary.severity),
+                _LEFT,
+            )
+        foreground = theme.color("text")
+        if column == self.ROOT_CAUSE_COLUMN:
+            view = self.view(summary.id)
+            if view is not None and view.root_causes and not view.root_causes[0].alerting:
+                foreground = theme.color("silent")
+        alignment = _RIGHT if column in (2, self.IMPACT_COLUMN) else _LEFT
+        return CellLook(self._text(summary, column), foreground, None, alignment)
 
     def _text(self, summary: DomainSummary, column: int) -> str:
         if column == 0:
@@ -213,7 +258,7 @@ class IncidentsModel(KeyedTableModel):
         if column == self.AGE_COLUMN:
             clock = self.engine.clock
             return "" if clock is None else age(clock - summary.first_seen)
-        return safe_text(operator_text(self.log, summary.id))
+        return safe_text(operator_text(self.log, summary.id, self.engine.merged_from(summary.id)))
 
     def _summarize(self, domain_ids: list[str]) -> None:
         engine, summaries, keys = self.engine, self._summaries, self._order_keys
@@ -274,11 +319,10 @@ class IncidentsView(QWidget):
         self.who = who or operator_name()
         self.model = IncidentsModel(bridge.engine, theme, self.operator_log, bridge.views)
         self._syncing = False
-        self._merged_from: dict[str, list[str]] = {}  # open domain -> domains merged into it
         self._moved_selection: str | None = None  # the selected domain merged into this one
         self._shown_view: DomainView | None = None  # what the detail pane was rendered from
 
-        self.table = list_table(self.model, self, "IncidentsTable", single=True)
+        self.table = list_table(self.model, self, "IncidentsTable", single=True, theme=theme)
         header = self.table.horizontalHeader()
         em = self.table.fontMetrics().horizontalAdvance("M")
         for column, width in enumerate((7, 6, 4, 15, 5, 4)):
@@ -370,6 +414,10 @@ class IncidentsView(QWidget):
         self.model.refresh()
         self._show_detail(self.selected_domain)
 
+    def shown_state(self, domain_id: str) -> DomainState:
+        """The domain's operator state as shown: its own, and that of domains merged into it."""
+        return self.operator_log.shown(domain_id, self.bridge.engine.merged_from(domain_id))
+
     def _refused(self, what: str) -> bool:
         """True (and says why on `sig_message`) when the source takes no operator actions."""
         reason = self.read_only
@@ -383,7 +431,7 @@ class IncidentsView(QWidget):
         domain_id = self.selected_domain
         if domain_id is None or self._refused("acknowledge"):
             return None
-        if self.operator_log.state(domain_id).acknowledged:
+        if self.shown_state(domain_id).acknowledged:
             return None
         return self.operator_log.acknowledge(domain_id, self.who, time.time())
 
@@ -391,7 +439,7 @@ class IncidentsView(QWidget):
         domain_id = self.selected_domain
         if domain_id is None or self._refused("acknowledge"):
             return None
-        if self.operator_log.state(domain_id).acknowledged:
+        if self.shown_state(domain_id).acknowledged:
             return self.operator_log.unacknowledge(domain_id, self.who, time.time())
         return self.operator_log.acknowledge(domain_id, self.who, time.time())
 
@@ -424,7 +472,6 @@ class IncidentsView(QWidget):
     # -- following the engine and the selection -------------------------------------
 
     def _engine_reset(self, engine: Engine) -> None:
-        self._merged_from.clear()
         self._moved_selection = None
         self.model.replace_engine(engine)
         self._update_range_label()
@@ -432,9 +479,8 @@ class IncidentsView(QWidget):
 
     def _domains_merged(self, merged: dict[str, str]) -> None:
         """Operator state and the selection follow a domain into the one it merged into."""
-        for gone, kept in merged.items():
-            self.operator_log.follow_merge(gone, kept)
-            self._merged_from.setdefault(kept, []).extend([gone, *self._merged_from.pop(gone, [])])
+        for kept in dict.fromkeys(merged.values()):
+            self.model.operator_changed(kept)  # it shows the merged domains' state now
         selected = self.selected_domain
         if selected is not None and selected in merged:
             self._moved_selection = merged[selected]
@@ -442,8 +488,6 @@ class IncidentsView(QWidget):
     def _domains_changed(self, opened: list[str], changed: list[str], closed: list[str]) -> None:
         selected = self.selected_domain
         moved, self._moved_selection = self._moved_selection, None
-        for domain_id in closed:
-            self._merged_from.pop(domain_id, None)
         self._syncing = True
         try:
             self.model.domains_changed(opened, changed, closed)
@@ -555,7 +599,7 @@ class IncidentsView(QWidget):
             )
             self.detail.setPlainText("")
             return
-        acked = self.operator_log.state(domain_id).acknowledged
+        acked = self.shown_state(domain_id).acknowledged
         self.ack_button.setText("Unacknowledge (A)" if acked else "Acknowledge (A)")
         impacted = PENDING if view is None else str(len(view.impact))
         set_plain(
@@ -563,7 +607,7 @@ class IncidentsView(QWidget):
             f"{SEVERITY_GLYPHS[summary.severity]} {domain_id} · {summary.severity.label} · "
             f"{summary.size} alerting · {impacted} impacted",
         )
-        merged_from = self._merged_from.get(domain_id, ())
+        merged_from = engine.merged_from(domain_id)
         if view is None:
             text = safe_text(
                 f"{PENDING} ranking the root causes of {summary.size} alerting components"

@@ -29,8 +29,9 @@ def root_cause_text(view: DomainView) -> str:
     return f"{SILENT_GLYPH} {top.component} (silent)  {top.score:.2f}"
 
 
-def operator_text(log: OperatorLog, domain_id: str) -> str:
-    state = log.state(domain_id)
+def operator_text(log: OperatorLog, domain_id: str, merged_from: Sequence[str] = ()) -> str:
+    """Acknowledgement, assignee and notes as the domain shows them (`OperatorLog.shown`)."""
+    state = log.shown(domain_id, merged_from)
     parts = []
     if state.acked_by is not None:
         parts.append(f"\u2714 ack {state.acked_by}")
@@ -49,7 +50,7 @@ def domain_detail_text(
     clock = engine.clock
     since = f" ({age(clock - view.first_seen)} ago)" if clock is not None else ""
     lines.append(f"First alert {short_time(view.first_seen)}{since}")
-    lines.append(f"Operator: {operator_text(log, view.id)}")
+    lines.append(f"Operator: {operator_text(log, view.id, merged_from)}")
     if merged_from:
         shown = ", ".join(merged_from[:MERGED_SHOWN])
         more = (
@@ -58,7 +59,7 @@ def domain_detail_text(
             else ""
         )
         lines.append(f"  merged in: {shown}{more} (acknowledgements, assignees, notes follow)")
-    state = log.state(view.id)
+    state = log.shown(view.id, merged_from)
     if state.acked_by is not None and state.acked_at is not None:
         lines.append(f"  acknowledged by {state.acked_by} at {short_time(state.acked_at)}")
     if state.assignee is not None and state.assigned_at is not None:

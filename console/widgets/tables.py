@@ -14,6 +14,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from console.theme import Theme
+from console.widgets.painted_table import PaintedTableView
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -65,10 +68,20 @@ def show_row(table: QTableView, row: int) -> None:
 
 
 def list_table(
-    model: QAbstractTableModel, parent: QWidget, name: str = "", *, single: bool = False
+    model: QAbstractTableModel,
+    parent: QWidget,
+    name: str = "",
+    *,
+    single: bool = False,
+    theme: Theme | None = None,
 ) -> QTableView:
-    """A read-only list of rows: whole-row selection, one line a row, no row header."""
-    table = QTableView(parent)
+    """A read-only list of rows: whole-row selection, one line a row, no row header.
+
+    With a `theme`, the model must offer `cell_looks` and the rows are painted
+    from one model call per paint (`PaintedTableView`: for lists that change
+    with every engine flush).
+    """
+    table = QTableView(parent) if theme is None else PaintedTableView(theme, parent)
     if name:
         table.setObjectName(name)
     table.setModel(model)

@@ -168,7 +168,8 @@ def build_content(
     keep = _relevant_nodes(topology, alert_components, domains)
     topology_doc = _topology_doc(topology, keep, options.positions)
 
-    domain_ids = {d.id for d in domains}
+    # The domains merged into the snapshot's carry their own operator actions.
+    domain_ids = {m for d in domains for m in (d.id, *engine.merged_from(d.id))}
     operator = [
         {
             "kind": str(a.kind),

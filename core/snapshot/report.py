@@ -141,7 +141,7 @@ def render_html(content: Any, images: Mapping[str, bytes], members: Iterable[str
     add("<section><h2>Failure domains, worst first</h2>")
     if not analysis["domains"]:
         add("<p>No open failure domains at this time.</p>")
-    operator = _operator_by_domain(content.operator)
+    operator = _operator_by_domain(content.operator, _merges(content.timeline))
     for rank, domain in enumerate(analysis["domains"], start=1):
         add(_domain_html(rank, domain, content.explanations.get(domain["id"], []), by_fp))
         notes = operator.get(domain["id"])
@@ -321,14 +321,33 @@ def _css_severity(label: str) -> str:
     return label if label in ("critical", "major", "warning", "info") else "info"
 
 
-def _operator_by_domain(actions: list[Mapping[str, Any]]) -> dict[str, str]:
+def _operator_by_domain(
+    actions: list[Mapping[str, Any]], merged_into: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Each domain's actions as one line, those on domains merged into it included."""
+    merges = merged_into or {}
     lines: dict[str, list[str]] = {}
     for action in actions:
-        text = f"{action['kind']} by {action['who']} at {action['at']}"
+        domain = final = action["domain"]
+        seen = {final}
+        while final in merges and merges[final] not in seen:
+            final = merges[final]
+            seen.add(final)
+        on = f" on {domain}" if final != domain else ""
+        text = f"{action['kind']}{on} by {action['who']} at {action['at']}"
         if action.get("text"):
             text += f": {action['text']}"
-        lines.setdefault(action["domain"], []).append(_e(text))
+        lines.setdefault(final, []).append(_e(text))
     return {domain: "; ".join(items) for domain, items in lines.items()}
+
+
+def _merges(timeline: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Merged domain -> the domain it merged into, from the snapshot's domain timeline."""
+    return {
+        str(row["domain"]): str(row["into"])
+        for row in timeline
+        if row.get("change") == "merged" and row.get("into")
+    }
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:
