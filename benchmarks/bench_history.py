@@ -1,17 +1,29 @@
 """Embedded history: insert rate, recording with lifecycle, and queries over 1M stored events.
 
 Prints (medians where repeated; the machine is noisy, compare ratios in one run):
-- raw insert (median of 3): observations/s through `HistoryWriter` (executemany, one
-  transaction per drained batch, WAL) for EVENTS Alertmanager-like events;
-- recording: observations/s when the writer also runs its engine over them
-  (episodes + domain lifecycle, as the console records), 10k components, one
-  run (it also builds the store the queries run on);
+- raw insert (median of 3): observations/s through `HistoryWriter` (multi-row
+  INSERTs, one transaction per drained batch, WAL) for EVENTS Alertmanager-like
+  events;
+- recording (median of 3): observations/s when the writer also runs its engine
+  over them (episodes + domain lifecycle, as the console records), 10k
+  components, next to the console engine's own `apply` rate on the very same
+  events (median of 5, batches of 4096) and the ratio: a recording at >= 1x
+  keeps up with an engine fed as fast as it can apply (the first run also
+  builds the store the queries run on); this stream is the worst case, one
+  domain opened per ~7 events;
+- recording beside a busy console (median of 3, the first BESIDE events): the
+  same recording while another thread applies the same events to an engine
+  as fast as it can (one GIL for both, as in the console), with that engine's
+  rate meanwhile;
+- the same on bench_engine.py's Alertmanager-like grouped notifications (the
+  stream of its 150,000 events/s budget, 100k components), with the console's
+  decode + apply rate of those notifications;
 - queries over that store of EVENTS events: alerts per
   minute by severity over a day and over the whole span, the shift report
   (MTTA/MTTR per domain + noisiest components), and loading everything up to
   a time for time travel.
 
-    .venv/bin/python benchmarks/bench_history.py [--events N]
+    .venv/bin/python benchmarks/bench_history.py [--events N] [--grouped-records N]
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,9 +41,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_blast_radius import layered_dag
+from benchmarks.bench_engine import end_to_end, engine_only, grouped_stream
+from core.engine import Engine
 from core.graph.topology import Topology
 from core.history.reader import HistoryReader
 from core.history.writer import HistoryWriter, SourceInfo
+from core.ingest.decode import Decoder
 from core.ingest.fingerprint import alertmanager_fingerprint
 from core.model import AlertEvent, Severity, Status
 
@@ -40,6 +56,10 @@ DISTINCT_ALERTS = 20_000
 CHUNK = 10_000
 RUNS = 5
 SEED = 5
+BESIDE = 100_000
+GROUPED_NODES = 100_000  # as bench_engine.py
+GROUPED_RECORDS = 50_000  # ~6 alerts each
+GROUPED_SEED = 11
 NAMES = ("HighErrorRate", "HighLatencyP99", "TargetDown", "PodCrashLooping", "DiskPressure")
 SEVERITIES = (Severity.CRITICAL, Severity.MAJOR, Severity.WARNING, Severity.INFO)
 
@@ -104,6 +124,54 @@ def write(
     return seconds
 
 
+def recording_vs_engine(
+    folder: Path, name: str, topology: Topology, items: list[tuple[float, AlertEvent]]
+) -> tuple[float, float]:
+    """Median recording events/s (3 runs, the first store kept at `folder/name`) and
+    the console engine's median apply events/s on the same events."""
+    runs = [
+        write(
+            folder / (name if n == 0 else f"{n}-{name}"),
+            SourceInfo(f"bench:{name}", name),
+            items,
+            topology,
+        )
+        for n in range(3)
+    ]
+    events = [event for _, event in items]
+    applies = [engine_only(topology, events) for _ in range(RUNS)]
+    return len(items) / statistics.median(runs), len(items) / statistics.median(applies)
+
+
+def recording_beside_engine(
+    folder: Path, topology: Topology, items: list[tuple[float, AlertEvent]]
+) -> tuple[float, float]:
+    """Recording events/s while a console engine thread applies the same events over and
+    over (the GIL shared), and that engine's events/s meanwhile."""
+    events = [event for _, event in items]
+    stop = threading.Event()
+    applied = [0]
+
+    def console() -> None:
+        while not stop.is_set():
+            engine = Engine(topology)
+            for offset in range(0, len(events), 512):
+                if stop.is_set():
+                    return
+                part = events[offset : offset + 512]
+                engine.apply(part)
+                applied[0] += len(part)
+
+    thread = threading.Thread(target=console, daemon=True)
+    thread.start()
+    try:
+        seconds = write(folder, SourceInfo("bench:beside", "beside"), items, topology)
+    finally:
+        stop.set()
+        thread.join()
+    return len(items) / seconds, applied[0] / seconds
+
+
 def median_ms(call: Callable[[], object], runs: int = RUNS) -> float:
     times = []
     for _ in range(runs):
@@ -116,6 +184,7 @@ def median_ms(call: Callable[[], object], runs: int = RUNS) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=EVENTS)
+    parser.add_argument("--grouped-records", type=int, default=GROUPED_RECORDS)
     args = parser.parse_args()
     topology = layered_dag(NODES, 5, 2, SEED)
     items = stream(topology, args.events, SEED, 1_790_000_000.0)
@@ -130,11 +199,25 @@ def main() -> None:
             f" = {len(items) / seconds:,.0f} events/s"
         )
         path = Path(folder) / "history.sqlite"
-        seconds = write(path, SourceInfo("bench:recorded", "recorded"), items, topology)
+        recording, applying = recording_vs_engine(Path(folder), path.name, topology, items)
         print(
-            f"recording with the writer's engine (episodes + domain lifecycle): {len(items):,} "
-            f"events in {seconds:.2f} s = {len(items) / seconds:,.0f} events/s"
+            f"recording with the writer's engine (episodes + domain lifecycle), {len(items):,} "
+            f"events, one domain opened per ~7: {recording:,.0f} events/s (median of 3); "
+            f"console engine.apply on the same events: {applying:,.0f} events/s "
+            f"(median of {RUNS}); recording / engine = {recording / applying:.2f}x"
         )
+        beside = items[:BESIDE]
+        shared = [
+            recording_beside_engine(Path(folder) / f"beside{n}.sqlite", topology, beside)
+            for n in range(3)
+        ]
+        print(
+            f"recording beside a console engine thread applying the same {len(beside):,} "
+            f"events (one GIL): {statistics.median(r for r, _ in shared):,.0f} events/s recorded, "
+            f"{statistics.median(a for _, a in shared):,.0f} events/s applied meanwhile "
+            "(medians of 3)"
+        )
+        grouped(Path(folder), args.grouped_records)
         with HistoryReader(path) as reader:
             stats = reader.stats()
             print(
@@ -166,6 +249,24 @@ def main() -> None:
                 f"time travel load, everything up to the middle: "
                 f"{median_ms(lambda: reader.records_until(middle), runs=3):.0f} ms"
             )
+
+
+def grouped(folder: Path, records: int) -> None:
+    """Recording vs the console engine on bench_engine.py's grouped notifications."""
+    topology = layered_dag(GROUPED_NODES, 20, 3, GROUPED_SEED)
+    lines = grouped_stream(topology, records, GROUPED_SEED)
+    decoder = Decoder()
+    events = [e for n, line in enumerate(lines) for e in decoder.decode(line, f"line {n}")[0]]
+    items = [(event.event_time, event) for event in events]
+    recording, applying = recording_vs_engine(folder, "grouped.sqlite", topology, items)
+    decoding = statistics.median(n / s for s, n in (end_to_end(topology, lines) for _ in range(3)))
+    print(
+        f"grouped notifications (bench_engine.py, {GROUPED_NODES:,} components), "
+        f"{len(items):,} events: recording {recording:,.0f} events/s (median of 3); "
+        f"console engine.apply {applying:,.0f} events/s (median of {RUNS}), "
+        f"decode + apply {decoding:,.0f} events/s (median of 3); recording / apply = "
+        f"{recording / applying:.2f}x, recording / (decode + apply) = {recording / decoding:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -242,6 +242,8 @@ class Engine:
             self.stale_total += 1
             delta.stale += 1
             return
+        if state.status is not Status.FIRING and event.status is Status.FIRING:
+            self._refiring(state)  # before this observation changes it
         state.last_event_time = time
         state.annotations = event.annotations
         state.generator_url = event.generator_url or state.generator_url
@@ -259,7 +261,6 @@ class Engine:
                     self._regrade(state, event.severity, time)
                 delta.alerts_updated.append(state.fingerprint)
             else:
-                self._refiring(state)
                 state.status = Status.FIRING
                 state.severity = event.severity
                 state.starts_at = event.starts_at
@@ -275,7 +276,7 @@ class Engine:
             delta.alerts_updated.append(state.fingerprint)
 
     def _refiring(self, state: AlertState) -> None:
-        """A resolved alert is about to fire again (its ended episode still in `state`).
+        """A resolved alert is about to fire again (`state` still as it ended).
 
         Nothing here; the history writer's engine keeps that episode's row.
         """

@@ -145,6 +145,10 @@ class FailureDomains:
     def records(self) -> Iterator[DomainRecord]:
         return iter(self._records.values())
 
+    def is_open(self, record: DomainRecord) -> bool:
+        """Whether `record` is an open domain now (not closed, split off or merged away)."""
+        return self._records.get(record.root) is record
+
     def members(self, record: DomainRecord) -> list[int]:
         """The alerting components of a domain, in ring order."""
         return list(self._iter_ring(record.root))

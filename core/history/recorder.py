@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.engine import AlertState, Engine, EngineConfig, EngineDelta
+from core.graph.domains import DomainRecord
 from core.graph.topology import Topology
+from core.history.rows import BatchSink, EpisodeTuple, roots_json
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
-from core.model import AlertEvent, Severity, Status
+from core.model import Severity, Status
 from core.timeline import Record, timeline
 
 IMPORT_BATCH = 64
@@ -49,22 +51,87 @@ class EpisodeEngine(Engine):
 
     def __init__(self, topology: Topology, config: EngineConfig | None = None) -> None:
         super().__init__(topology, config)
-        self.ended: list[EpisodeRow] = []
+        self.ended: list[EpisodeTuple] = []
+        self._single_roots: dict[str, str] = {}  # component -> its roots JSON alone
+        # Open domains by id as last found (checked before use): the records the
+        # engine's own index would rebuild from every open domain after each batch.
+        self._by_id: dict[str, DomainRecord] = {}
 
-    def _apply_event(self, event: AlertEvent) -> None:
-        state = self.alerts.get(event.fingerprint)
-        if state is not None and state.status is not Status.FIRING:
-            # A resolved alert may fire again now: keep the episode it ends on.
-            self.ended.append(episode_row(self, state))
-        super()._apply_event(event)
+    def _join(self, state: AlertState, node: int) -> None:
+        super()._join(state, node)
+        record = self._domains.domain_of(node)
+        if record is not None:
+            self._by_id[record.id] = record
+
+    def _record(self, domain_id: str) -> DomainRecord | None:
+        record = self._by_id.get(domain_id)
+        if record is not None and record.id == domain_id and self._domains.is_open(record):
+            return record
+        record = super()._record(domain_id)  # split off (or gone): look it up as usual
+        if record is not None:
+            self._by_id[domain_id] = record
+        return record
+
+    def _take_delta(self) -> EngineDelta:
+        for domain_id in self._domains.changes.closed:
+            self._by_id.pop(domain_id, None)
+        return super()._take_delta()
+
+    def _refiring(self, state: AlertState) -> None:
+        # A resolved alert fires again now: keep the episode it ends on.
+        self.ended.append(episode_tuple(self, state))
 
     def _stop_firing(self, state: AlertState, ended: float) -> None:
         super()._stop_firing(state, ended)
-        self.ended.append(episode_row(self, state))
+        self.ended.append(episode_tuple(self, state))
+
+    def step_row(
+        self, sid: int, domain_id: str, step: str, clock: float | None
+    ) -> tuple[Any, ...] | None:
+        """`domain_step` as the row the writer stores (roots as JSON), or None.
+
+        The same values; a single (most domains of a noisy estate) is read
+        straight from its record and its component's evidence, with its roots
+        JSON made once per component.
+        """
+        record = self._record(domain_id)
+        if record is None:
+            return None
+        at = record.opened_at if step == "opened" else clock
+        if at is None:
+            return None
+        if record.size == 1:
+            node = self._domains.members(record)[0]
+            name = self.topology.ids[node]
+            roots = self._single_roots.get(name)
+            if roots is None:
+                roots = self._single_roots[name] = roots_json(((name, None, True),))
+            severity = int(self._evidence(node).severity)
+            return (sid, domain_id, step, at, severity, 1, None, None, roots)
+        found = domain_step(self, domain_id, step, clock)
+        if found is None:
+            return None
+        assert found.root_causes is not None
+        return (
+            sid,
+            domain_id,
+            step,
+            found.at,
+            found.severity,
+            found.members,
+            found.alerts,
+            found.impacted,
+            roots_json(found.root_causes),
+        )
 
 
 class EngineRecorder:
-    """Turns one engine's deltas (one source) into episode and domain rows."""
+    """Turns one engine's deltas (one source) into episode and domain rows.
+
+    With a `BatchSink` (the writer's own engine) rows go straight into the
+    batch as the tuples SQLite takes; any other sink gets `EpisodeRow`s and
+    `DomainStep`s (the same values).
+    """
 
     def __init__(
         self, sink: RowSink, handle: int, change_interval: float = CHANGE_INTERVAL_S
@@ -80,66 +147,121 @@ class EngineRecorder:
 
     def delta(self, engine: Engine, delta: EngineDelta) -> None:
         """Record one exact engine delta."""
-        ended: list[EpisodeRow] = []
+        rows: list[EpisodeTuple] = []
         if isinstance(engine, EpisodeEngine) and engine.ended:
-            ended, engine.ended = engine.ended, []
+            rows, engine.ended = engine.ended, []
         if self.muted:
             return
-        touched = dict.fromkeys(
-            (*delta.alerts_added, *delta.alerts_updated, *delta.alerts_resolved)
-        )
         # A firing alert re-sent (most of a busy stream) keeps its episode row:
         # skip it here, before building a row the writer would drop anyway.
-        alerts, seen = engine.alerts, self._seen
-        rows = ended
-        for fingerprint in touched:
+        alerts, seen, names = engine.alerts, self._seen, engine.topology.ids
+        firing = Status.FIRING
+        for fingerprint in dict.fromkeys(
+            (*delta.alerts_added, *delta.alerts_updated, *delta.alerts_resolved)
+        ):
             alert = alerts.get(fingerprint)
             if alert is None:
                 continue
-            if alert.status is Status.FIRING:
+            if alert.status is firing:
                 mark = (alert.episodes, alert.severity, alert.starts_at)
                 if seen.get(fingerprint) == mark:
                     continue
                 seen[fingerprint] = mark
+                end = None
             else:
                 seen.pop(fingerprint, None)
-            rows.append(episode_row(engine, alert))
-        self.sink.add_episodes(self.handle, rows)
-        clock = delta.clock
+                end = alert.ends_at
+                if end is None:
+                    end = alert.last_event_time
+            node = alert.component
+            rows.append(
+                (
+                    fingerprint,
+                    alert.episodes,
+                    int(alert.severity),
+                    None if node is None else names[node],
+                    alert.starts_at,
+                    end,
+                )
+            )
+        sink = self.sink
+        if isinstance(sink, BatchSink) and isinstance(engine, EpisodeEngine):
+            sink.add_episode_tuples(rows)
+            self._domain_rows(engine, delta, sink)
+            return
+        sink.add_episodes(self.handle, [EpisodeRow(*row) for row in rows])
         steps: list[DomainStep] = []
+
+        def record(domain_id: str, step: str, clock: float | None) -> tuple[float, int] | None:
+            found = domain_step(engine, domain_id, step, clock)
+            if found is None:
+                return None
+            steps.append(found)
+            return found.at, found.members or 0
+
+        def close(domain_id: str, clock: float) -> None:
+            steps.append(DomainStep(domain_id, "closed", clock))
+
+        self._domain_steps(engine, delta, record, close)
+        sink.add_domain_steps(self.handle, steps)
+
+    def _domain_rows(self, engine: EpisodeEngine, delta: EngineDelta, sink: BatchSink) -> None:
+        """The domain steps of one delta as stored rows, into the writer's batch."""
+        sid, rows, roots = sink.sid, sink.batch.step_rows, sink.roots
+
+        def record(domain_id: str, step: str, clock: float | None) -> tuple[float, int] | None:
+            row = engine.step_row(sid, domain_id, step, clock)
+            if row is None:
+                return None
+            rows.append(row)
+            roots[(sid, domain_id)] = row[8]
+            return row[3], row[5]
+
+        def close(domain_id: str, clock: float) -> None:
+            roots_then = roots.pop((sid, domain_id), "[]")
+            rows.append((sid, domain_id, "closed", clock, None, None, None, None, roots_then))
+
+        self._domain_steps(engine, delta, record, close)
+
+    def _domain_steps(
+        self,
+        engine: Engine,
+        delta: EngineDelta,
+        record: Callable[[str, str, float | None], tuple[float, int] | None],
+        close: Callable[[str, float], object],
+    ) -> None:
+        """Which domains to record: opened, closed, and changed (grown, or not lately)."""
+        clock = delta.clock
+        recorded_at, members, pending = self._recorded_at, self._members, self._pending
         for domain_id in delta.domains_opened:
-            step = domain_step(engine, domain_id, "opened", clock)
-            if step is not None:
-                steps.append(step)
-                self._recorded_at[domain_id] = step.at
-                self._members[domain_id] = step.members or 0
+            stored = record(domain_id, "opened", clock)
+            if stored is not None:
+                recorded_at[domain_id], members[domain_id] = stored
         for domain_id in delta.domains_closed:
-            self._recorded_at.pop(domain_id, None)
-            self._members.pop(domain_id, None)
-            self._pending.pop(domain_id, None)
+            recorded_at.pop(domain_id, None)
+            members.pop(domain_id, None)
+            pending.pop(domain_id, None)
             if clock is not None:
-                steps.append(DomainStep(domain_id, "closed", clock))
+                close(domain_id, clock)
         for merged in delta.merged_into:
-            self._recorded_at.pop(merged, None)
-            self._members.pop(merged, None)
-            self._pending.pop(merged, None)
-        self._pending.update(dict.fromkeys(delta.domains_changed))
-        if clock is not None and self._pending:
+            recorded_at.pop(merged, None)
+            members.pop(merged, None)
+            pending.pop(merged, None)
+        if delta.domains_changed:
+            pending.update(dict.fromkeys(delta.domains_changed))
+        if clock is not None and pending:
             changed_now = set(delta.domains_changed)
-            for domain_id in list(self._pending):
-                recent = clock - self._recorded_at.get(domain_id, float("-inf"))
+            for domain_id in list(pending):
+                recent = clock - recorded_at.get(domain_id, float("-inf"))
                 if recent < self.change_interval and (
                     domain_id not in changed_now
-                    or engine.domain_size(domain_id) <= self._members.get(domain_id, 0)
+                    or engine.domain_size(domain_id) <= members.get(domain_id, 0)
                 ):
                     continue  # recorded recently and not grown since
-                del self._pending[domain_id]
-                step = domain_step(engine, domain_id, "changed", clock)
-                if step is not None:
-                    steps.append(step)
-                    self._recorded_at[domain_id] = clock
-                    self._members[domain_id] = step.members or 0
-        self.sink.add_domain_steps(self.handle, steps)
+                del pending[domain_id]
+                stored = record(domain_id, "changed", clock)
+                if stored is not None:
+                    recorded_at[domain_id], members[domain_id] = clock, stored[1]
 
 
 def episode_rows(engine: Engine, fingerprints: Iterable[str]) -> list[EpisodeRow]:
@@ -155,13 +277,16 @@ def episode_rows(engine: Engine, fingerprints: Iterable[str]) -> list[EpisodeRow
 
 def episode_row(engine: Engine, alert: AlertState) -> EpisodeRow:
     """One alert's current episode as a row."""
-    component = None if alert.component is None else str(engine.topology.ids[alert.component])
+    return EpisodeRow(*episode_tuple(engine, alert))
+
+
+def episode_tuple(engine: Engine, alert: AlertState) -> EpisodeTuple:
+    """`episode_row` as a plain tuple (what the writer's batch holds)."""
+    component = None if alert.component is None else engine.topology.ids[alert.component]
     end = None if alert.firing else alert.ends_at
     if end is None and not alert.firing:
         end = alert.last_event_time
-    return EpisodeRow(
-        alert.fingerprint, alert.episodes, int(alert.severity), component, alert.starts_at, end
-    )
+    return (alert.fingerprint, alert.episodes, int(alert.severity), component, alert.starts_at, end)
 
 
 def domain_step(

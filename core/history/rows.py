@@ -7,13 +7,17 @@ the tests name them without the thread's machinery.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from core.engine import Engine
     from core.history.recorder import EngineRecorder
+
+_encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,10 @@ class EpisodeRow:
     component: str | None
     start: float
     end: float | None
+
+
+EpisodeTuple = tuple[str, int, int, str | None, float, float | None]
+"""An `EpisodeRow` as a plain tuple (fingerprint, episode, severity, component, start, end)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +85,32 @@ class SourceState:
 
 
 class BatchSink:
-    """Recorder rows straight into the batch being written (in the writer thread)."""
+    """Recorder rows straight into the batch being written (in the writer thread).
 
-    def __init__(self, batch: Batch, sid: int, episodes: EpisodeCache) -> None:
+    `roots`: the root causes JSON last stored per (source, open domain), which
+    a closed step repeats (the writer's, shared by every sink of one writer).
+    """
+
+    def __init__(
+        self,
+        batch: Batch,
+        sid: int,
+        episodes: EpisodeCache,
+        roots: dict[tuple[int, str], str] | None = None,
+    ) -> None:
         self.batch, self.sid, self.episodes = batch, sid, episodes
+        self.roots: dict[tuple[int, str], str] = {} if roots is None else roots
 
     def add_episodes(self, handle: int, rows: Sequence[EpisodeRow]) -> None:
         self.episodes.take(self.batch, self.sid, rows)
 
+    def add_episode_tuples(self, rows: Sequence[EpisodeTuple]) -> None:
+        """`add_episodes` for rows as tuples (fingerprint, episode, severity, component,
+        start, end)."""
+        self.episodes.take_tuples(self.batch, self.sid, rows)
+
     def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None:
-        self.batch.steps.extend(steps)
-        self.batch.step_sources.extend([self.sid] * len(steps))
+        self.batch.step_rows.extend(step_rows(self.sid, steps, self.roots))
 
 
 class EpisodeCache:
@@ -114,34 +137,104 @@ class EpisodeCache:
             self._stored[(sid, fingerprint)] = last
 
     def take(self, batch: Batch, sid: int | None, rows: Sequence[EpisodeRow]) -> int:
+        return self.take_tuples(
+            batch,
+            sid,
+            [(r.fingerprint, r.episode, r.severity, r.component, r.start, r.end) for r in rows],
+        )
+
+    def take_tuples(self, batch: Batch, sid: int | None, rows: Sequence[EpisodeTuple]) -> int:
+        """Rows (fingerprint, episode, severity, component, start, end) into the batch."""
         last = self._last
         taken = 0
         stored = self._stored
-        for r in rows:
-            key = (sid, r.fingerprint)
-            episode = r.episode
+        offsets = self._offset
+        episodes, ended = batch.episodes, batch.ended
+        for fingerprint, episode, severity, component, start, end in rows:
+            key = (sid, fingerprint)
             if stored:
-                offset = self._offset.get(key)
+                offset = offsets.get(key)
                 if offset is None:
                     number, open_start = stored.pop(key, (0, None))
-                    same = number > 0 and episode == 1 and open_start == r.start
+                    same = number > 0 and episode == 1 and open_start == start
                     offset = number - 1 if same else number
-                    self._offset[key] = offset
+                    offsets[key] = offset
                 episode += offset
-            elif self._offset:
-                episode += self._offset.get(key, 0)
-            row = (episode, r.severity, r.component, r.start, r.end)
+            elif offsets:
+                episode += offsets.get(key, 0)
+            row = (episode, severity, component, start, end)
             old = last.get(key)
             if old == row:
                 continue
             last[key] = row
-            batch.episodes.append((sid, r.fingerprint, *row))
+            episodes.append((sid, fingerprint, episode, severity, component, start, end))
             # A later episode means the earlier ones ended (a flap can fall between
             # two recordings): end them where the new one starts.
             if episode > 1 and (old is None or (old[0] < episode and old[4] is None)):
-                batch.ended.append((r.start, sid, r.fingerprint, episode))
+                ended.append((start, sid, fingerprint, episode))
             taken += 1
         return taken
+
+
+def roots_json(root_causes: Iterable[tuple[str, float | None, bool]]) -> str:
+    """Ranked root causes as stored in `domain_steps.root_causes`."""
+    return _encode(
+        [
+            {"component": c, "score": None if s is None else round(s, 4), "alerting": a}
+            for c, s, a in root_causes
+        ]
+    ).decode()
+
+
+def step_rows(
+    sid: int, steps: Iterable[DomainStep], roots: dict[tuple[int, str], str]
+) -> list[tuple[Any, ...]]:
+    """Domain steps as stored; a step without root causes repeats the last stored."""
+    rows = []
+    for step in steps:
+        key = (sid, step.domain)
+        if step.root_causes is None:
+            found = roots.get(key, "[]")
+        else:
+            found = roots[key] = roots_json(step.root_causes)
+        if step.step == "closed":
+            roots.pop(key, None)
+        rows.append(
+            (
+                sid,
+                step.domain,
+                step.step,
+                step.at,
+                step.severity,
+                step.members,
+                step.alerts,
+                step.impacted,
+                found,
+            )
+        )
+    return rows
+
+
+def coalesce_episodes(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One upsert per episode with what the batch's upserts in order would leave.
+
+    Rows are (source, fingerprint, episode, severity, component, start, end):
+    the first start, the worst severity, the last component and end, as
+    `INSERT .. ON CONFLICT DO UPDATE SET severity=max(..), component=.., end=..`
+    leaves them. On a busy stream most episodes open and end within one batch.
+    """
+    if len(rows) < 2:
+        return rows
+    merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row in rows:
+        key = row[:3]
+        old = merged.get(key)
+        if old is None:
+            merged[key] = row
+        else:
+            severity = old[3] if old[3] > row[3] else row[3]
+            merged[key] = (*key, severity, row[4], old[5], row[6])
+    return list(merged.values())
 
 
 @dataclass(slots=True)
@@ -151,8 +244,10 @@ class Batch:
     labels: dict[str, str] = field(default_factory=dict)
     episodes: list[tuple[Any, ...]] = field(default_factory=list)
     ended: list[tuple[Any, ...]] = field(default_factory=list)  # earlier episodes to end
-    steps: list[DomainStep] = field(default_factory=list)
-    step_sources: list[int] = field(default_factory=list)
+    # domain steps as stored (source, domain, step, at, severity, members, alerts,
+    # impacted, root causes JSON)
+    step_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    records: list[tuple[int, int]] = field(default_factory=list)  # (records, source id)
     actions: list[tuple[Any, ...]] = field(default_factory=list)
     clocks: dict[int, tuple[float, float]] = field(default_factory=dict)
     last_seq: dict[int, int] = field(default_factory=dict)
@@ -161,4 +256,6 @@ class Batch:
     prune: list[tuple[str, float, Callable[[int], None] | None]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.items) + len(self.episodes) + len(self.steps) + len(self.actions)  # rows
+        return (  # rows
+            len(self.items) + len(self.episodes) + len(self.step_rows) + len(self.actions)
+        )

@@ -6,10 +6,16 @@ everything queued into one transaction (`executemany` per table), commits, and
 goes on. A kill at any moment loses at most what was queued and not yet
 committed; SQLite's WAL keeps the file consistent (tests/core/history kill a
 writer process mid-batch and check).
+
+The commit stays in the writer's thread: a second thread writing one batch
+while the writer builds the next was measured slower (each row's
+`sqlite3_step` gives the GIL away and waits up to a switch interval to get it
+back, so both threads stall each other).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import queue
@@ -32,6 +38,8 @@ from core.history.rows import (
     EpisodeRow,
     SourceInfo,
     SourceState,
+    coalesce_episodes,
+    step_rows,
 )
 from core.history.store import HistoryError, connect
 from core.model import AlertEvent
@@ -53,6 +61,39 @@ MAX_BATCH_ITEMS = 50_000
 _encode = msgspec.json.Encoder().encode
 
 
+WAL_CHECKPOINT_PAGES = 10_000
+"""Copy the WAL into the database (with an fsync) every ~40 MB of it, not SQLite's 4 MB:
+a page each batch rewrites is copied once per checkpoint, not every few batches
+(a fifth of the commit time on a busy stream). Checkpoints do not make commits
+durable (WAL does), so a killed writer still loses only what it had not committed."""
+
+ROWS_PER_STATEMENT = 500
+"""Rows per multi-row INSERT (`insert_rows`)."""
+
+
+def insert_rows(
+    conn: sqlite3.Connection, insert: str, rows: Sequence[tuple[Any, ...]], tail: str = ""
+) -> None:
+    """`insert VALUES (..), (..), .. tail` for `rows`, ROWS_PER_STATEMENT at a time.
+
+    The same rows in the same order as `executemany`, in a few statements
+    instead of one per row: `sqlite3` lets go of the GIL at every statement
+    step, and while another thread runs Python (the console's engine) taking
+    it back can wait a whole switch interval, so a commit of thousands of
+    one-row steps can take seconds instead of milliseconds. `insert` and `tail`
+    are the writer's own SQL; every value is bound.
+    """
+    if not rows:
+        return
+    one = "(" + ",".join("?" * len(rows[0])) + ")"
+    full = ",".join([one] * ROWS_PER_STATEMENT)
+    flatten = itertools.chain.from_iterable
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        part = rows[start : start + ROWS_PER_STATEMENT]
+        values = full if len(part) == ROWS_PER_STATEMENT else ",".join([one] * len(part))
+        conn.execute(f"{insert} VALUES {values}{tail}", list(flatten(part)))
+
+
 class HistoryWriter:
     """Owns the store's write connection in a thread; everything else only queues."""
 
@@ -66,6 +107,7 @@ class HistoryWriter:
         self.path = Path(path).expanduser()
         # Open (and create) on the caller's thread so a bad path fails right here.
         self._conn: sqlite3.Connection | None = connect(self.path)
+        self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         # (message, rows it adds to `pending`)
         self._queue: queue.SimpleQueue[tuple[tuple[Any, ...], int]] = queue.SimpleQueue()
         self._sources: dict[int, SourceState] = {}
@@ -264,10 +306,8 @@ class HistoryWriter:
         if kind == "records":
             _, handle, records = message
             source = self._sources[handle]
-            assert self._conn is not None and source.id is not None
-            self._conn.execute(
-                "UPDATE sources SET records=max(records, ?) WHERE id=?", (records, source.id)
-            )
+            assert source.id is not None
+            batch.records.append((records, source.id))
             return 0
         if kind == "episodes":
             _, handle, rows = message
@@ -277,8 +317,7 @@ class HistoryWriter:
             _, handle, steps = message
             sid = self._sources[handle].id
             assert sid is not None
-            batch.steps.extend(steps)
-            batch.step_sources.extend([sid] * len(steps))
+            batch.step_rows.extend(step_rows(sid, steps, self._last_roots))
             return len(steps)
         if kind == "action":
             _, handle, action, clock = message
@@ -353,14 +392,18 @@ class HistoryWriter:
         labels = batch.labels
         known = self._known_labels
         fresh = items[skip:]
-        for _when, item in fresh:
-            if isinstance(item, AlertEvent) and item.fingerprint not in known:
-                known.add(item.fingerprint)
-                labels[item.fingerprint] = _encode(item.labels).decode()
         for offset in range(0, len(fresh), CHUNK_ITEMS):
             part = fresh[offset : offset + CHUNK_ITEMS]
+            entries = []
+            events = 0
+            for time, item in part:  # one pass: labels, events, entries
+                if isinstance(item, AlertEvent):
+                    events += 1
+                    if item.fingerprint not in known:
+                        known.add(item.fingerprint)
+                        labels[item.fingerprint] = _encode(item.labels).decode()
+                entries.append(entry(time, item))
             times = [time for time, _ in part]
-            events = sum(1 for _, item in part if isinstance(item, AlertEvent))
             rows.append(
                 (
                     sid,
@@ -369,7 +412,7 @@ class HistoryWriter:
                     events,
                     min(times),
                     max(times),
-                    encode_chunk([entry(time, item) for time, item in part]),
+                    encode_chunk(entries),
                 )
             )
         batch.item_count += len(fresh)
@@ -407,7 +450,7 @@ class HistoryWriter:
         if engine is None or recorder is None or source.id is None:
             return
         if engine.clock is None or clock > engine.clock:
-            recorder.sink = BatchSink(batch, source.id, self._episodes)
+            recorder.sink = BatchSink(batch, source.id, self._episodes, self._last_roots)
             recorder.delta(engine, engine.advance_to(clock))
 
     def _shadow(
@@ -426,7 +469,7 @@ class HistoryWriter:
             if skip >= len(items):
                 return
             items, first = items[max(skip, 0) :], max(first, source.applied)
-        recorder.sink = BatchSink(batch, source.id, self._episodes)
+        recorder.sink = BatchSink(batch, source.id, self._episodes, self._last_roots)
         stored = self._stored_before.get(source.id, 0)
         for offset in range(0, len(items), IMPORT_BATCH):
             chunk = items[offset : offset + IMPORT_BATCH]
@@ -439,18 +482,20 @@ class HistoryWriter:
         conn = self._conn
         assert conn is not None
         started = _time.perf_counter()
-        if len(batch):
+        if len(batch) or batch.records:
             with conn:  # one transaction per batch
-                if batch.labels:
+                if batch.records:
                     conn.executemany(
-                        "INSERT OR IGNORE INTO labels(fingerprint, labels) VALUES (?, ?)",
-                        batch.labels.items(),
+                        "UPDATE sources SET records=max(records, ?) WHERE id=?", batch.records
+                    )
+                if batch.labels:
+                    insert_rows(
+                        conn,
+                        "INSERT OR IGNORE INTO labels(fingerprint, labels)",
+                        list(batch.labels.items()),
                     )
                 if batch.items:
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?,?,?)",
-                        batch.items,
-                    )
+                    insert_rows(conn, "INSERT OR IGNORE INTO chunks", batch.items)
                 for sid, (low, high) in batch.clocks.items():
                     conn.execute(
                         "UPDATE sources SET first_time=min(coalesce(first_time, ?), ?), "
@@ -458,12 +503,13 @@ class HistoryWriter:
                         (low, low, high, high, sid),
                     )
                 if batch.episodes:
-                    conn.executemany(
-                        "INSERT INTO episodes VALUES (?,?,?,?,?,?,?) "
-                        "ON CONFLICT(source, fingerprint, episode) DO UPDATE SET "
+                    insert_rows(
+                        conn,
+                        "INSERT INTO episodes",
+                        coalesce_episodes(batch.episodes),
+                        " ON CONFLICT(source, fingerprint, episode) DO UPDATE SET "
                         "severity=max(severity, excluded.severity), "
                         "component=excluded.component, end=excluded.end",
-                        batch.episodes,
                     )
                 if batch.ended:
                     conn.executemany(
@@ -471,11 +517,8 @@ class HistoryWriter:
                         "AND episode<? AND end IS NULL",
                         batch.ended,
                     )
-                if batch.steps:
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO domain_steps VALUES (?,?,?,?,?,?,?,?,?)",
-                        self._step_rows(batch),
-                    )
+                if batch.step_rows:
+                    insert_rows(conn, "INSERT OR IGNORE INTO domain_steps", batch.step_rows)
                 if batch.actions:
                     conn.executemany(
                         "INSERT OR IGNORE INTO actions(source, domain, kind, who, at, clock, text)"
@@ -501,34 +544,3 @@ class HistoryWriter:
             removed = 0 if cutoff is None else prune(conn, cutoff)
             if done is not None:
                 done(removed)
-
-    def _step_rows(self, batch: Batch) -> list[tuple[Any, ...]]:
-        rows = []
-        for sid, step in zip(batch.step_sources, batch.steps, strict=True):
-            key = (sid, step.domain)
-            if step.root_causes is None:
-                roots = self._last_roots.get(key, "[]")
-            else:
-                roots = _encode(
-                    [
-                        {"component": c, "score": None if s is None else round(s, 4), "alerting": a}
-                        for c, s, a in step.root_causes
-                    ]
-                ).decode()
-                self._last_roots[key] = roots
-            if step.step == "closed":
-                self._last_roots.pop(key, None)
-            rows.append(
-                (
-                    sid,
-                    step.domain,
-                    step.step,
-                    step.at,
-                    step.severity,
-                    step.members,
-                    step.alerts,
-                    step.impacted,
-                    roots,
-                )
-            )
-        return rows
