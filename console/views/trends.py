@@ -33,7 +33,7 @@ import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPen
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from console.background import Background
 from console.bridge import EngineBridge
@@ -176,6 +176,7 @@ class TrendsView(QWidget):
         self._clock: float | None = None
         self._last_events = 0
         self._following = True
+        self._shown: dict[int, tuple[FloatArray, FloatArray]] = {}  # curve -> points it shows
         self._region: pg.LinearRegionItem | None = None
         self._updating_region = False
         # Minutes before the session, from the history (see set_counts_source).
@@ -216,6 +217,10 @@ class TrendsView(QWidget):
             plot.enableAutoRange(axis="y")
             plot.setAutoVisible(y=True)
             plot.vb.sigRangeChangedManually.connect(self._stop_following)
+            for name in ("left", "bottom"):
+                # An axis draws its grid across the whole plot, so every new point
+                # of a curve repaints it: keep its pixels until its range changes.
+                plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             if self.plots:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
@@ -547,12 +552,56 @@ class TrendsView(QWidget):
         series = self.series
         n = series.length
         x = series.time[:n]
+        # Only what changed is handed to pyqtgraph: each setData re-ranges its
+        # plot and repaints it, and most refreshes change one minute of one series.
         for k, severity in enumerate(SEVERITIES):
-            self.firing_curves[severity].setData(x, series.firing[:n, k])
-        self.domain_curve.setData(x, series.domains[:n], connect="finite")
-        self.ingest_curve.setData(x, series.events[:n] / 60.0, connect="finite")
+            self._set_curve(self.firing_curves[severity], x, series.firing[:n, k])
+        self._set_curve(self.domain_curve, x, series.domains[:n], connect="finite")
+        self._set_curve(self.ingest_curve, x, series.events[:n] / 60.0, connect="finite")
         if self._following and self._clock is not None:
-            self.plots[0].setXRange(self._clock - WINDOW_S, self._clock + 60, padding=0)
+            # Scroll in whole pixels: a smaller step moves nothing on screen but
+            # would re-lay out every axis and grid (a live clock moves every frame).
+            left = self._clock - WINDOW_S
+            (shown, _), _ = self.plots[0].vb.viewRange()
+            pixel = WINDOW_S / max(1.0, self.plots[0].vb.width())
+            if abs(shown - left) >= pixel:
+                self.plots[0].setXRange(left, self._clock + 60, padding=0)
+            self._fit_y(left, self._clock + 60)
+
+    def _fit_y(self, left: float, right: float) -> None:
+        """Each plot's y range: from 0 to a round number above what the window shows.
+
+        A range that moves in 1-2-2.5-5 steps changes rarely, where pyqtgraph's
+        auto range followed every new value and re-laid out the axis each time.
+        """
+        series = self.series
+        n = series.length
+        x = series.time[:n]
+        shown = (x >= left - 60) & (x <= right)
+        tops = (
+            _top(series.firing[:n][shown]),
+            _top(series.domains[:n][shown]),
+            _top(series.events[:n][shown] / 60.0),
+        )
+        for plot, top in zip(self.plots, tops, strict=True):
+            ceiling = nice_ceiling(top)
+            _, (low, high) = plot.vb.viewRange()
+            if low != 0.0 or high != ceiling:
+                plot.setYRange(0.0, ceiling, padding=0)
+
+    def _set_curve(
+        self, curve: pg.PlotDataItem, x: FloatArray, y: FloatArray, **options: str
+    ) -> None:
+        """Give `curve` these points unless it already shows exactly them."""
+        shown = self._shown.get(id(curve))
+        if (
+            shown is not None
+            and np.array_equal(shown[0], x)
+            and np.array_equal(shown[1], y, equal_nan=True)
+        ):
+            return
+        self._shown[id(curve)] = (x.copy(), y.copy())
+        curve.setData(x, y, **options)
 
     def series_snapshot(self) -> dict[str, FloatArray]:
         """Copies of the current series (time, firing by severity, domains, ingest/s)."""
@@ -684,6 +733,25 @@ class TrendsView(QWidget):
 _SEVERITY_COLUMN = np.zeros(max(Severity) + 1, dtype=np.int64)
 for _severity, _column in COLUMN.items():
     _SEVERITY_COLUMN[int(_severity)] = _column
+
+
+def _top(values: FloatArray) -> float:
+    """The largest value (0 when there is none: empty or all NaN)."""
+    if values.size == 0 or np.isnan(values).all():
+        return 0.0
+    return float(np.nanmax(values))
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above `value` plus a tenth (at least 1)."""
+    wanted = value * 1.1
+    if not wanted > 1.0:
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(wanted))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if step * scale >= wanted:
+            return step * scale
+    return 10.0 * scale
 
 
 def _minute(time: float) -> int:

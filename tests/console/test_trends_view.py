@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from console.bridge import EngineBridge
 from console.selection import Selection
 from console.theme import Theme
-from console.views.trends import SEVERITIES, TrendsView
+from console.views.trends import SEVERITIES, TrendsView, nice_ceiling
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
 from core.model import parse_time
@@ -110,6 +110,43 @@ def test_live_scrolling_follows_the_clock(qtbot: QtBot, parts) -> None:
     assert right == pytest.approx(parse_time("2026-11-26T02:40:00Z") + 60, abs=1)
     for plot in trends.view.plots:
         assert plot.getAxis("bottom").utcOffset == 0
+
+
+def test_following_plots_show_every_value_under_a_round_ceiling(qtbot: QtBot, parts) -> None:
+    trends = Trends(qtbot, parts)
+    for clock in ("2026-11-26T02:20:00Z", "2026-11-26T02:45:00Z"):
+        trends.play_to(clock)
+        snapshot = trends.view.series_snapshot()
+        (left, right), _ = trends.view.plots[0].vb.viewRange()
+        shown = (snapshot["time"] >= left - 60) & (snapshot["time"] <= right)
+        firing = np.stack([snapshot[s.label] for s in SEVERITIES])[:, shown]
+        values = (firing, snapshot["domains"][shown], snapshot["ingest"][shown])
+        for plot, series in zip(trends.view.plots, values, strict=True):
+            _, (low, high) = plot.vb.viewRange()
+            top = float(np.nanmax(series))
+            assert top > 0
+            assert low == 0 and top < high == nice_ceiling(top)
+            mantissa = high / 10 ** np.floor(np.log10(high))
+            assert mantissa in (1.0, 2.0, 2.5, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "ceiling"),
+    [
+        (0.0, 1.0),
+        (0.5, 1.0),
+        (1.0, 2.0),
+        (9.0, 10.0),
+        (18.0, 20.0),
+        (20.0, 25.0),
+        (44, 50.0),
+        (460.0, 1000.0),
+        (1234.0, 2000.0),
+        (2200.0, 2500.0),
+    ],
+)
+def test_nice_ceiling_leaves_a_tenth_of_head_room(value: float, ceiling: float) -> None:
+    assert nice_ceiling(value) == ceiling
 
 
 def test_hover_reads_out_the_values_under_the_cursor(qtbot: QtBot, parts) -> None:
