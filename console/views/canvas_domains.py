@@ -9,6 +9,7 @@ items are kept and refilled on each change instead of rebuilt.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,8 +74,14 @@ class DomainOverlays:
         groups: dict[str, list[int]],
         status: dict[int, Severity],
         spacing: float,
-    ) -> None:
+        deadline: float | None = None,
+    ) -> bool:
         """Each open domain: halos on its members, its links drawn bold, a label with its id.
+
+        Shapes (links, hull) are kept per open domain until its members change.
+        Past `deadline` (`time.perf_counter`) no new shape is made: such a
+        domain is drawn with halos only this time, and False is returned
+        (call again to complete).
 
         Members of one domain can sit far apart (a database low in the layers,
         the front ends that fail with it at the top), so a hull around them
@@ -99,21 +106,30 @@ class DomainOverlays:
             self._cache.clear()
             self._cache_key = (topology, positions, spacing)
             self._columns = None
-        cache: dict[str, _Shape] = {}
+        cache = self._cache
+        complete = True
+        for domain_id in [d for d in cache if d not in groups]:
+            del cache[domain_id]  # closed (or no longer alerting): its shape goes
         for domain in reversed(domains):  # worst drawn last, on top
-            shape = self._cache.get(domain.id)
+            shape = cache.get(domain.id)
             if shape is None or (shape.view is not domain and shape.key != _shape_key(domain)):
+                if deadline is not None and time.perf_counter() > deadline:
+                    complete = False
+                    halo_nodes.extend(groups.get(domain.id, ()))
+                    halo_styles.extend(
+                        [SEVERITIES.index(domain.severity)] * len(groups.get(domain.id, ()))
+                    )
+                    continue
                 if self._columns is None:
                     self._columns = NodeColumns(positions)
                 shape = _shape(topology, positions, self._columns, domain, pad)
-            cache[domain.id] = shape
+                cache[domain.id] = shape
             links[domain.severity].update(shape.pairs)
             if shape.hull is not None:
                 hulls.append((shape.hull, theme.severity_color(domain.severity)))
             halo_nodes.extend(shape.members)
             halo_styles.extend([SEVERITIES.index(domain.severity)] * len(shape.members))
             labels.append((domain.id, domain.severity, *shape.label_at))
-        self._cache = cache  # shapes of domains no longer drawn are dropped
         # only what changed is handed to Qt (a refresh mostly repeats the last one)
         for severity, curve in self.links.items():
             colour = theme.severity_color(severity).rgba()
@@ -143,6 +159,7 @@ class DomainOverlays:
                 self.halos.set_points(positions[halo_nodes], 0, styles)
             else:
                 self.halos.set_points(np.zeros((0, 2)))
+        return complete
 
     def label_texts(self) -> list[str]:
         """Texts of the domain labels shown, worst first."""

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from console.domain_views import DomainViews
 from core.engine import DomainView, Engine
 from core.graph.blast import blast_radius
 from core.graph.topology import Topology
@@ -52,6 +53,7 @@ def worst_domains(
     status: dict[int, Severity],
     previous: dict[str, DomainView] | None = None,
     deadline: float | None = None,
+    builder: DomainViews | None = None,
 ) -> tuple[list[DomainView], dict[str, list[int]], bool]:
     """Views of the DOMAIN_OVERLAYS worst open domains (engine order), every domain's nodes.
 
@@ -60,6 +62,8 @@ def worst_domains(
     (ranking, blast radius) for each of thousands of small domains in a
     large estate cost seconds and they would only get a halo anyway.
 
+    With `builder`, a large domain's view comes from it (built off the GUI
+    thread: the newest built, else the `previous` one, until `sig_ready`).
     Past `deadline` (`time.perf_counter`), views the engine would have to
     rebuild are not built: the `previous` view of the domain is kept (a new
     domain gets halos only) and the third value, complete, is False.
@@ -77,7 +81,13 @@ def worst_domains(
     complete = True
     for domain_id in chosen:
         view = engine.cached_domain(domain_id)
-        if view is None:
+        if (
+            view is None
+            and builder is not None
+            and engine.domain_size(domain_id) > builder.sync_members
+        ):
+            view = builder.view(domain_id) or (previous or {}).get(domain_id)
+        elif view is None:
             if deadline is None or time.perf_counter() < deadline:
                 view = engine.domain(domain_id)
             else:

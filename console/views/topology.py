@@ -85,8 +85,10 @@ __all__ = [
     "TopologyView",
 ]
 
-DOMAIN_REBUILD_S = 0.008
+DOMAIN_REBUILD_S = 0.004
 """Time a throttled refresh spends rebuilding domain views (the rest wait a refresh)."""
+SHAPES_S = 0.003
+"""Time a throttled refresh spends on new domain shapes (links, hulls; the rest wait)."""
 DOMAIN_HEAVY_S = 0.008
 """A refresh taking longer than this is expensive: the next one is throttled."""
 DOMAIN_THROTTLE_MS = 250
@@ -166,6 +168,7 @@ class TopologyView(CanvasNavigation, CanvasReadout, QWidget):
         bridge.sig_engine_reset.connect(self._on_engine_reset)
         bridge.sig_alerts_changed.connect(self._on_alerts_changed)
         bridge.sig_domains_changed.connect(self._on_domains_changed)
+        bridge.views.sig_ready.connect(self._on_views_ready)
         selection.sig_component_changed.connect(self._on_component_selected)
         selection.sig_domain_changed.connect(self._on_domain_selected)
         selection.sig_focus_requested.connect(self.focus_component)
@@ -369,6 +372,12 @@ class TopologyView(CanvasNavigation, CanvasReadout, QWidget):
         else:
             self._refresh_domains(throttled=True)
 
+    def _on_views_ready(self, domain_ids: list[str]) -> None:
+        """A large domain's view was built off the GUI thread: redraw if the canvas shows it."""
+        if self.positions is None or not any(d in self._domain_groups for d in domain_ids):
+            return
+        self._on_domains_changed([], domain_ids, [])
+
     def _on_domain_timer(self) -> None:
         if self._domains_pending and self.positions is not None:
             self._refresh_domains(throttled=True)
@@ -395,13 +404,14 @@ class TopologyView(CanvasNavigation, CanvasReadout, QWidget):
         previous = {v.id: v for v in self._domain_views}
         deadline = started + budget if throttled else None
         self._domain_views, self._domain_groups, complete = worst_domains(
-            self.engine, self._status, previous, deadline
+            self.engine, self._status, previous, deadline, self.bridge.views
         )
         silent = silent_candidates(self.engine.topology, self._domain_views)
         if silent != self._silent:
             self._silent = silent
             self._layers.set_silent(silent)
-        self._draw_domains()
+        shapes_deadline = None if deadline is None else time.perf_counter() + SHAPES_S
+        complete = self._draw_domains(shapes_deadline) and complete
         if self._focus is not None or self._highlight_active:
             self._update_highlight()
         else:  # nothing focused: only the silent candidates and names can change
@@ -511,11 +521,13 @@ class TopologyView(CanvasNavigation, CanvasReadout, QWidget):
         layers.set_faded(self._faded_mask())
         self._update_summary()
 
-    def _draw_domains(self) -> None:
+    def _draw_domains(self, deadline: float | None = None) -> bool:
+        """Domain overlays from the current views; False: shapes left for a later call."""
+        drawn = True
         if self.positions is None or self._topology is None:
             self._overlays.clear()
         else:
-            self._overlays.draw(
+            drawn = self._overlays.draw(
                 self.theme,
                 self.engine.topology,
                 self.positions,
@@ -523,8 +535,10 @@ class TopologyView(CanvasNavigation, CanvasReadout, QWidget):
                 self._domain_groups,
                 self._status,
                 self._spacing,
+                deadline,
             )
         self._update_summary()
+        return drawn
 
     def _draw_selected(self) -> None:
         topology = self._topology
