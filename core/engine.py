@@ -172,6 +172,7 @@ class Engine:
         self._minor_firing: dict[int, set[str]] = {}
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
+        self._summaries: dict[str, DomainSummary] = {}  # kept like _views, until it changes
         self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
         # Every merge into a domain still open (merged id -> the id it merged into,
         # and back): a rebuilt engine knows exactly the merges up to its clock.
@@ -373,9 +374,11 @@ class Engine:
         self._deltas_taken += 1
         for domain_id in changes.changed:
             self._views.pop(domain_id, None)
+            self._summaries.pop(domain_id, None)
             self._changed_in[domain_id] = self._deltas_taken
         for domain_id in closed:
             self._views.pop(domain_id, None)
+            self._summaries.pop(domain_id, None)
             self._changed_in.pop(domain_id, None)
         changes.clear()
         delta.clock = self.clock
@@ -432,10 +435,16 @@ class Engine:
         return view if view is not None and self._record(domain_id) is not None else None
 
     def domain_summary(self, domain_id: str) -> DomainSummary | None:
-        """Severity, size and onset of an open domain (O(members); no ranking, no blast radius)."""
+        """Severity, size and onset of an open domain (no ranking, no blast radius).
+
+        O(members) the first time after the domain changed, then kept.
+        """
         record = self._record(domain_id)
         if record is None:
             return None
+        summary = self._summaries.get(domain_id)
+        if summary is not None:
+            return summary
         severity, first_seen = Severity.INFO, math.inf
         for m in self._domains.members(record):
             evidence = self._evidence(m)
@@ -443,7 +452,9 @@ class Engine:
                 severity = evidence.severity
             if evidence.first_start < first_seen:
                 first_seen = evidence.first_start
-        return DomainSummary(record.id, severity, record.size, first_seen, record.opened_at)
+        summary = DomainSummary(record.id, severity, record.size, first_seen, record.opened_at)
+        self._summaries[domain_id] = summary
+        return summary
 
     def domain_size(self, domain_id: str) -> int:
         """How many alerting components an open domain has (0: not open)."""
