@@ -14,7 +14,8 @@ The policy:
   what survived (topology, engine, layout) is never walked again;
 - whenever a full collection turns out slow anyway (the heap grew since the
   last freeze, e.g. hours of live alerts), what survived it is frozen too;
-- higher thresholds, so young collections run less often.
+- higher thresholds, so young collections run less often;
+- the collector runs on the GUI thread only (`GuiThreadCollector`).
 
 Frozen objects are still freed by reference counting; only garbage cycles
 among them wait until the next settle (the next engine reset).
@@ -38,6 +39,53 @@ SETTLE_GAP_S = 1.0
 """At most one settle this often (a slider drag seeks many times): the last reset settles too."""
 
 
+COLLECT_MS = 100
+"""How often the GUI thread runs the collections that are due."""
+
+
+class GuiThreadCollector:
+    """Python's cyclic collector, run from the GUI thread only (automatic collection off).
+
+    CPython collects on whichever thread allocates past the threshold. In a
+    worker (importing scipy, laying out a graph, building a domain view) a
+    collection can free garbage cycles that hold Qt objects, and their C++
+    destructors then run off the GUI thread: a crash (seen as a segfault in the
+    incidents tests while the scipy warm-up imported in a worker). With
+    automatic collection off, a timer on the GUI thread runs the generation
+    CPython would have run (same thresholds and counts, `gc.get_count`).
+    """
+
+    def __init__(self, interval_ms: int = COLLECT_MS) -> None:
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect_due)
+        self._was_enabled = gc.isenabled()
+        self.running = False
+
+    def start(self) -> None:
+        if not self.running:
+            self.running = True
+            self._was_enabled = gc.isenabled()
+            gc.disable()
+            self._timer.start()
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self._timer.stop()
+            if self._was_enabled:
+                gc.enable()
+
+    def collect_due(self) -> int | None:
+        """Run the oldest generation whose count passed its threshold; which one (None: none)."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return generation
+        return None
+
+
 class GcPolicy:
     """Collector thresholds plus freezing the long-lived heap (see module doc)."""
 
@@ -49,6 +97,7 @@ class GcPolicy:
         self._installed = False
         self._timer: QTimer | None = None
         self._last_settle = -SETTLE_GAP_S
+        self._collector = GuiThreadCollector()
 
     def install(self, bridge: EngineBridge | None = None) -> None:
         """Raise the thresholds, watch full collections, settle after each engine reset."""
@@ -56,6 +105,7 @@ class GcPolicy:
             self._installed = True
             gc.set_threshold(*THRESHOLDS)
             gc.callbacks.append(self._on_collection)
+            self._collector.start()
         if bridge is not None:
             if self._timer is None:
                 self._timer = QTimer()
@@ -69,6 +119,7 @@ class GcPolicy:
             self._timer.stop()
         if self._installed:
             self._installed = False
+            self._collector.stop()
             gc.callbacks.remove(self._on_collection)
             gc.set_threshold(*self.previous_thresholds)
             gc.unfreeze()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from console import gc_policy
 from console.bridge import EngineBridge
 from console.main_window import MainWindow
 from console.selection import Selection
@@ -64,10 +65,19 @@ def feed(bridge: EngineBridge, *events: AlertEvent) -> None:
 # -- the application shell: fresh settings, sessions and windows ----------------
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _collector_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """As the console runs it: Python's cyclic GC never runs in a worker thread, where it
+    could free Qt objects off the GUI thread (a crash; console/gc_policy.py)."""
+    collector = gc_policy.GuiThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
+
+
 @pytest.fixture(autouse=True)
 def _collect_on_the_gui_thread() -> Iterator[None]:
-    """Collect each test's garbage here: Python's cyclic GC may otherwise run in a
-    loader thread of a later test and free Qt objects off the GUI thread (a crash)."""
+    """Collect each test's garbage here, on the GUI thread, before the next test starts."""
     yield
     gc.collect()
 

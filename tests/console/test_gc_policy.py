@@ -83,3 +83,37 @@ def test_without_the_policy_a_full_collection_freezes_nothing(monkeypatch) -> No
     policy.uninstall()
     gc.collect()
     assert policy.refreezes == 0 and gc.get_freeze_count() == 0
+
+
+def test_collections_run_on_the_gui_thread_only(qtbot) -> None:
+    import threading
+
+    threads: list[str] = []
+
+    def seen(phase: str, _info: dict) -> None:
+        if phase == "start":
+            threads.append(threading.current_thread().name)
+
+    collector = gc_policy.GuiThreadCollector(interval_ms=10)
+    collector.start()  # (the console tests already run one: starting another is harmless)
+    gc.callbacks.append(seen)
+    try:
+        assert not gc.isenabled()
+
+        def allocate() -> None:  # far past every threshold, in a worker
+            keep = []
+            for _ in range(200_000):
+                a, b = Node(), Node()
+                a.other, b.other = b, a
+                keep.append(a)
+
+        worker = threading.Thread(target=allocate, name="worker")
+        worker.start()
+        worker.join()
+        assert "worker" not in threads  # nothing collected there
+        dead = _garbage_cycle()
+        qtbot.waitUntil(lambda: dead() is None, timeout=5000)  # the timer collected it
+        assert threads and set(threads) == {threading.main_thread().name}
+    finally:
+        gc.callbacks.remove(seen)
+        collector.stop()
