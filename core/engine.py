@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from core.closed_domains import ClosedDomain, DomainLives
 from core.domain_view import (
     DomainInputs,
     DomainSummary,
@@ -173,6 +174,7 @@ class Engine:
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
         self._summaries: dict[str, DomainSummary] = {}  # kept like _views, until it changes
+        self._lives = DomainLives()  # each open domain's life so far, and the closed ones
         self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
         # Every merge into a domain still open (merged id -> the id it merged into,
         # and back): a rebuilt engine knows exactly the merges up to its clock.
@@ -311,6 +313,11 @@ class Engine:
         else:
             state.severity = severity
             self._touch_component(node)
+            record = None if node is None else self._domains.domain_of(node)
+            if record is not None:
+                self._lives.joined(
+                    record.id, record.opened_at, record.size, severity, state.starts_at
+                )
 
     def _join(self, state: AlertState, node: int) -> None:
         """A firing alert starts to count on its component."""
@@ -326,6 +333,11 @@ class Engine:
         else:
             firing.add(state.fingerprint)
             self._touch_component(node)
+        record = self._domains.domain_of(node)
+        if record is not None:
+            self._lives.joined(
+                record.id, record.opened_at, record.size, state.severity, state.starts_at
+            )
 
     def _leave(self, state: AlertState, node: int, time: float) -> None:
         """A firing alert stops counting on its component (resolved or re-graded)."""
@@ -337,6 +349,18 @@ class Engine:
             return
         firing = self._firing[node]
         firing.discard(state.fingerprint)
+        record = self._domains.domain_of(node)
+        if record is not None:
+            closes = not firing and record.size == 1  # its last member stops alerting
+            self._lives.left(
+                record.id,
+                time,
+                opened_at=record.opened_at,
+                size=record.size,
+                severity=state.severity,
+                starts_at=state.starts_at,
+                closes=str(self.topology.ids[node]) if closes else None,
+            )
         if firing:
             self._touch_component(node)
         else:
@@ -380,6 +404,9 @@ class Engine:
             self._views.pop(domain_id, None)
             self._summaries.pop(domain_id, None)
             self._changed_in.pop(domain_id, None)
+        self._lives.take(
+            changes.opened, changes.closed, changes.merged_into, self.domain_summary, self.clock
+        )
         changes.clear()
         delta.clock = self.clock
         self._delta = EngineDelta()
@@ -456,6 +483,10 @@ class Engine:
         self._summaries[domain_id] = summary
         return summary
 
+    def closed_domains(self, start: float, end: float) -> list[ClosedDomain]:
+        """Domains closed by now that were open at some time within [start, end]."""
+        return self._lives.between(start, end)
+
     def domain_size(self, domain_id: str) -> int:
         """How many alerting components an open domain has (0: not open)."""
         record = self._record(domain_id)
@@ -527,7 +558,8 @@ class Engine:
             return False
         if self._changed_in.get(inputs.id, 0) > inputs.version:
             return False
-        self._views.setdefault(inputs.id, view)
+        if self._views.setdefault(inputs.id, view) is view:
+            self._ranked(view)
         return True
 
     def _inputs(self, record: DomainRecord, *, copy: bool) -> DomainInputs:
@@ -560,4 +592,9 @@ class Engine:
             inputs = self._inputs(record, copy=False)
             view = build_domain_view(self.topology, inputs, self.config.root_cause_limit)
             self._views[record.id] = view
+            self._ranked(view)
         return view
+
+    def _ranked(self, view: DomainView) -> None:
+        top = view.root_causes[0] if view.root_causes else None
+        self._lives.ranked(view.id, None if top is None else (top.component, top.alerting))

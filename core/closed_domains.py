@@ -1,0 +1,189 @@
+"""Failure domains after they close: what an operator looking at a past time range still sees.
+
+The engine forgets a domain when its last alerting member resolves, yet "what
+was going on between 02:10 and 02:20" must list the incidents that opened and
+closed in between. `DomainLives` follows each open domain's life at O(1) per
+alert that starts counting on a component (worst severity, most alerting
+members at once, first alert, opening, the top root cause of its last
+ranking) and keeps a `ClosedDomain` when it closes, ordered by closing time
+and bounded (the oldest go first). A domain merged into another is not
+closed: its life folds into the one it joined.
+
+It is part of the engine's state, so it is the same however the engine got
+to its clock: played, sought backwards (rebuilt) or jumped forwards, in
+batches of any size (a domain that opens and closes within one batch is kept).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from core.domain_view import DomainSummary
+from core.model import Severity
+
+KEEP = 50_000
+"""Closed domains kept (the oldest are dropped first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedDomain:
+    """A failure domain that has closed, as it was over its life."""
+
+    id: str
+    severity: Severity
+    """The worst severity it reached."""
+    size: int
+    """The most alerting components it had at once."""
+    first_seen: float
+    opened_at: float
+    closed_at: float
+    root_cause: str | None
+    """Top candidate of its last ranking (None: it was never ranked)."""
+    root_alerting: bool
+
+    def active_in(self, start: float, end: float) -> bool:
+        """Whether it was open at some time within [start, end]."""
+        return min(self.first_seen, self.opened_at) <= end and self.closed_at >= start
+
+
+@dataclass(slots=True)
+class _Life:
+    severity: Severity
+    size: int
+    first_seen: float
+    opened_at: float
+    cause: tuple[str, bool] | None = None
+    closing_at: float | None = None  # the latest end of an alert that left it
+
+    def fold(self, other: _Life) -> None:
+        self.severity = max(self.severity, other.severity)
+        self.size = max(self.size, other.size)
+        self.first_seen = min(self.first_seen, other.first_seen)
+        self.opened_at = min(self.opened_at, other.opened_at)
+
+
+class DomainLives:
+    """Open domains' lives so far, and the closed domains (see the module docstring)."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self._open: dict[str, _Life] = {}
+        self._closed: list[ClosedDomain] = []  # by closing time
+        self._closing_times: list[float] = []  # closed_at of each, for bisect
+
+    # -- following the engine (called by it) ------------------------------------------
+
+    def joined(
+        self, domain_id: str, opened_at: float, size: int, severity: Severity, starts_at: float
+    ) -> None:
+        """An alert of `severity` started at `starts_at` counts in the domain (now `size`)."""
+        life = self._open.get(domain_id)
+        if life is None:
+            self._open[domain_id] = _Life(severity, size, starts_at, opened_at)
+            return
+        if severity > life.severity:
+            life.severity = severity
+        if size > life.size:
+            life.size = size
+        if starts_at < life.first_seen:
+            life.first_seen = starts_at
+
+    def ranked(self, domain_id: str, cause: tuple[str, bool] | None) -> None:
+        """The domain was ranked: its top candidate (component, alerting) or None."""
+        life = self._open.get(domain_id)
+        if life is not None:
+            life.cause = cause
+
+    def left(
+        self,
+        domain_id: str,
+        time: float,
+        *,
+        opened_at: float,
+        size: int,
+        severity: Severity,
+        starts_at: float,
+        closes: str | None = None,
+    ) -> None:
+        """An alert stops counting in the domain at `time` (while it still has `size` members).
+
+        `closes` names the component when it is the domain's last alerting
+        member. Every alert passes here or through `joined`, so a part split
+        off a domain (which nobody joined) still ends with its whole life.
+        """
+        life = self._open.get(domain_id)
+        if life is None:
+            life = self._open[domain_id] = _Life(severity, size, starts_at, opened_at)
+        else:
+            self.joined(domain_id, opened_at, size, severity, starts_at)
+        if life.closing_at is None or time > life.closing_at:
+            life.closing_at = time  # the last alert to end closes it: the latest end
+        if closes is not None and life.cause is None and life.size == 1:
+            life.cause = (closes, True)  # a one-component domain is its own root cause
+
+    def take(
+        self,
+        opened: Iterable[str],
+        closed: Iterable[str],
+        merged_into: Mapping[str, str],
+        summary: Callable[[str], DomainSummary | None],
+        clock: float | None,
+    ) -> None:
+        """One batch's domain changes (the engine's raw ones, short-lived domains included)."""
+        lives = self._open
+        for gone, into in merged_into.items():
+            lost = lives.pop(gone, None)
+            if lost is None:
+                continue
+            kept = lives.get(into)
+            if kept is None:
+                lost.cause = None
+                lives[into] = lost
+            else:
+                kept.fold(lost)
+        for domain_id in closed:
+            if domain_id in merged_into:
+                continue
+            life = lives.pop(domain_id, None)
+            if life is None:
+                continue
+            closed_at = life.closing_at if life.closing_at is not None else clock
+            if closed_at is None:
+                continue
+            cause, alerting = life.cause if life.cause is not None else (None, False)
+            self._keep(
+                ClosedDomain(
+                    domain_id,
+                    life.severity,
+                    life.size,
+                    life.first_seen,
+                    life.opened_at,
+                    closed_at,
+                    cause,
+                    alerting,
+                )
+            )
+        for domain_id in opened:
+            if domain_id not in lives:  # a part split off: its life starts now
+                now = summary(domain_id)
+                if now is not None:
+                    lives[domain_id] = _Life(now.severity, now.size, now.first_seen, now.opened_at)
+
+    def _keep(self, domain: ClosedDomain) -> None:
+        at = bisect.bisect_right(self._closing_times, domain.closed_at)
+        self._closing_times.insert(at, domain.closed_at)
+        self._closed.insert(at, domain)
+        if len(self._closed) > self.keep:
+            del self._closed[0], self._closing_times[0]
+
+    # -- reading ----------------------------------------------------------------------
+
+    def between(self, start: float, end: float) -> list[ClosedDomain]:
+        """Closed domains that were open at some time within [start, end], by closing time."""
+        first = bisect.bisect_left(self._closing_times, start)
+        return [d for d in self._closed[first:] if d.active_in(start, end)]
+
+    def __len__(self) -> int:
+        return len(self._closed)
