@@ -18,7 +18,11 @@ its acknowledgement, assignee and notes follow it (what a domain shows is
 derived from the merges the engine has seen up to its clock,
 `OperatorLog.shown`, so it stays right across seeks) and so does the selection.
 A time range chosen in the trends view (`Selection.time_range`) narrows the
-list to the domains active in it.
+list to the domains active in it, and adds those that were open in it and
+have closed since (`Engine.closed_domains`: worst severity, most members,
+when it closed, its last top root cause), muted, with "closed HH:MM:SS" in
+the Age column; notes can still be added to them, acknowledging or assigning
+a closed domain is refused with the reason.
 
 The shell binds the keyboard: `A` -> `acknowledge_selected()`.
 """
@@ -46,7 +50,10 @@ from console.selection import Selection, TimeRange
 from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import age, short_time
 from console.views.incidents_text import (
+    CLOSED_IMPACT,
     PENDING,
+    closed_cause_text,
+    closed_detail_text,
     domain_detail_text,
     operator_text,
     root_cause_text,
@@ -55,6 +62,7 @@ from console.views.keyed_model import KeyedTableModel
 from console.widgets.painted_table import CellLook
 from console.widgets.plain import plain_label, plain_view, set_plain
 from console.widgets.tables import list_table, show_row
+from core.closed_domains import ClosedDomain
 from core.engine import DomainSummary, DomainView, Engine
 from core.operator import DomainState, OperatorAction, OperatorLog
 from core.textsafe import safe_text
@@ -133,6 +141,7 @@ class IncidentsModel(KeyedTableModel):
         self.time_range: TimeRange | None = None
         self._summaries: dict[str, DomainSummary] = {}
         self._order_keys: dict[str, tuple[int, int, float, tuple[int, str]]] = {}
+        self._closed: dict[str, tuple[ClosedDomain, DomainSummary]] = {}  # shown, in the range
         self.replace_engine(engine)
 
     def replace_engine(self, engine: Engine) -> None:
@@ -164,8 +173,26 @@ class IncidentsModel(KeyedTableModel):
         """Open domains, shown or not."""
         return len(self._summaries)
 
+    @property
+    def closed_count(self) -> int:
+        """Closed domains shown (those that were open within the time range)."""
+        return len(self._closed)
+
     def summary(self, key: str) -> DomainSummary | None:
+        """An open domain's summary (None for a closed one: see `closed`)."""
         return self._summaries.get(key)
+
+    def closed(self, key: str) -> ClosedDomain | None:
+        """A closed domain shown because it was open within the time range."""
+        entry = self._closed.get(key)
+        return None if entry is None else entry[0]
+
+    def _row_summary(self, key: str) -> DomainSummary | None:
+        summary = self._summaries.get(key)
+        if summary is None:
+            entry = self._closed.get(key)
+            summary = None if entry is None else entry[1]
+        return summary
 
     def view(self, key: str) -> DomainView | None:
         """The open domain's view (for a large domain, the newest built; None until one is)."""
@@ -187,11 +214,15 @@ class IncidentsModel(KeyedTableModel):
             self.dataChanged.emit(self.index(row, column), self.index(row, column))
 
     def cell(self, key: str, column: int, role: int) -> Any:
-        summary = self._summaries.get(key)
+        summary = self._row_summary(key)
         if summary is None:
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.ROOT_CAUSE_COLUMN:
+            closed = self.closed(key)
+            if closed is not None and column == self.AGE_COLUMN:
+                opened, ended = short_time(closed.opened_at), short_time(closed.closed_at)
+                return f"opened {opened}, closed {ended}"
+            if column == self.ROOT_CAUSE_COLUMN and closed is None:
                 view = self.view(key)
                 if view is not None and view.root_causes:
                     return safe_text("; ".join(view.root_causes[0].reasons))
@@ -212,11 +243,11 @@ class IncidentsModel(KeyedTableModel):
 
         Made by `_look`, as `data()` is, so the table paints what `data()` says.
         """
-        summaries, keys, look = self._summaries, self.keys, self._look
+        keys, look, summary_of = self.keys, self._look, self._row_summary
         blank = CellLook("", self.theme.color("text"), None, _LEFT)
         block = []
         for row in rows:
-            summary = summaries.get(keys[row]) if row < len(keys) else None
+            summary = summary_of(keys[row]) if row < len(keys) else None
             if summary is None:
                 block.append([blank] * len(columns))
             else:
@@ -233,13 +264,27 @@ class IncidentsModel(KeyedTableModel):
                 theme.severity_color(summary.severity),
                 _LEFT,
             )
+        alignment = _RIGHT if column in (2, self.IMPACT_COLUMN) else _LEFT
+        closed = self.closed(summary.id)
+        if closed is not None:  # muted: what was, not what is
+            return CellLook(
+                self._closed_text(closed, column), theme.color("text_muted"), None, alignment
+            )
         foreground = theme.color("text")
         if column == self.ROOT_CAUSE_COLUMN:
             view = self.view(summary.id)
             if view is not None and view.root_causes and not view.root_causes[0].alerting:
                 foreground = theme.color("silent")
-        alignment = _RIGHT if column in (2, self.IMPACT_COLUMN) else _LEFT
         return CellLook(self._text(summary, column), foreground, None, alignment)
+
+    def _closed_text(self, closed: ClosedDomain, column: int) -> str:
+        if column == self.ROOT_CAUSE_COLUMN:
+            return safe_text(closed_cause_text(closed))
+        if column == self.IMPACT_COLUMN:
+            return CLOSED_IMPACT
+        if column == self.AGE_COLUMN:
+            return f"closed {short_time(closed.closed_at)}"
+        return self._text(self._closed[closed.id][1], column)
 
     def _text(self, summary: DomainSummary, column: int) -> str:
         if column == 0:
@@ -274,10 +319,24 @@ class IncidentsModel(KeyedTableModel):
     def _order(self) -> list[str]:
         keys = self._order_keys
         if self.time_range is None:
+            self._closed = {}
             return sorted(keys, key=keys.__getitem__)
         time_range, clock = self.time_range, self.engine.clock
-        shown = [s.id for s in self._summaries.values() if active_in(s, time_range, clock)]
-        return sorted(shown, key=keys.__getitem__)
+        shown = {
+            s.id: keys[s.id] for s in self._summaries.values() if active_in(s, time_range, clock)
+        }
+        closed = self._closed
+        previous, self._closed = closed, {}
+        for domain in self.engine.closed_domains(*time_range):
+            entry = previous.get(domain.id)
+            if entry is None or entry[0] is not domain:
+                summary = DomainSummary(
+                    domain.id, domain.severity, domain.size, domain.first_seen, domain.opened_at
+                )
+                entry = (domain, summary)
+            self._closed[domain.id] = entry
+            shown[domain.id] = entry[1].order_key
+        return sorted(shown, key=shown.__getitem__)
 
 
 def active_in(summary: DomainSummary, time_range: TimeRange, clock: float | None) -> bool:
@@ -418,9 +477,12 @@ class IncidentsView(QWidget):
         """The domain's operator state as shown: its own, and that of domains merged into it."""
         return self.operator_log.shown(domain_id, self.bridge.engine.merged_from(domain_id))
 
-    def _refused(self, what: str) -> bool:
-        """True (and says why on `sig_message`) when the source takes no operator actions."""
+    def _refused(self, what: str, domain_id: str | None = None) -> bool:
+        """True (and says why on `sig_message`) when the source takes no operator actions,
+        or (given `domain_id`) the domain has closed and `what` needs an open one."""
         reason = self.read_only
+        if reason is None and domain_id is not None and self.model.closed(domain_id):
+            reason = f"{domain_id} has closed"
         if reason is None:
             return False
         self.sig_message.emit(f"Cannot {what}: {reason}.")
@@ -429,7 +491,7 @@ class IncidentsView(QWidget):
     def acknowledge_selected(self) -> OperatorAction | None:
         """Acknowledge the selected domain (no-op when none or already acknowledged)."""
         domain_id = self.selected_domain
-        if domain_id is None or self._refused("acknowledge"):
+        if domain_id is None or self._refused("acknowledge", domain_id):
             return None
         if self.shown_state(domain_id).acknowledged:
             return None
@@ -437,7 +499,7 @@ class IncidentsView(QWidget):
 
     def toggle_ack_selected(self) -> OperatorAction | None:
         domain_id = self.selected_domain
-        if domain_id is None or self._refused("acknowledge"):
+        if domain_id is None or self._refused("acknowledge", domain_id):
             return None
         if self.shown_state(domain_id).acknowledged:
             return self.operator_log.unacknowledge(domain_id, self.who, time.time())
@@ -445,7 +507,7 @@ class IncidentsView(QWidget):
 
     def assign_selected_to_me(self) -> OperatorAction | None:
         domain_id = self.selected_domain
-        if domain_id is None or self._refused("assign"):
+        if domain_id is None or self._refused("assign", domain_id):
             return None
         return self.operator_log.assign(domain_id, self.who, time.time())
 
@@ -506,6 +568,8 @@ class IncidentsView(QWidget):
             # The domain closed; Qt moved the current row to a neighbour: undo that.
             self._follow_domain(None)
             self._show_detail(selected)
+        elif selected in closed:  # listed as closed (it was open within the time range)
+            self._show_detail(selected)
         elif selected in changed:
             # A large domain's view changes only when a rebuild lands (_views_ready):
             # re-rendering its members and timeline on every flush would be wasted.
@@ -542,7 +606,8 @@ class IncidentsView(QWidget):
         set_plain(
             self.range_label,
             f"Active {short_time(start)}–{short_time(end)}: "
-            f"{self.model.rowCount()} of {self.model.open_count} open domains",
+            f"{self.model.rowCount() - self.model.closed_count} of {self.model.open_count} "
+            f"open domains, {self.model.closed_count} closed since",
         )
         self.range_label.show()
 
@@ -590,9 +655,20 @@ class IncidentsView(QWidget):
         if unless_shown and view is not None and view is self._shown_view:
             return
         self._shown_view = view
+        closed = None if domain_id is None or summary else self.model.closed(domain_id)
         for button in (self.ack_button, self.assign_button, self.note_button):
             button.setEnabled(summary is not None)
         scroll = self.detail.verticalScrollBar().value()
+        if closed is not None:  # shown because it was open within the time range
+            self.note_button.setEnabled(self.read_only is None)
+            set_plain(
+                self.title,
+                f"{SEVERITY_GLYPHS[closed.severity]} {closed.id} · closed "
+                f"{short_time(closed.closed_at)} · was {closed.severity.label} · "
+                f"up to {closed.size} alerting",
+            )
+            self.detail.setPlainText(closed_detail_text(closed, self.operator_log))
+            return
         if domain_id is None or summary is None:
             set_plain(
                 self.title, "No domain selected" if domain_id is None else f"{domain_id}: closed"

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from console.theme import SEVERITY_GLYPHS
 from console.views.alert_store import age, short_time
+from core.closed_domains import ClosedDomain
 from core.engine import DomainView, Engine
 from core.operator import OperatorLog
 from core.textsafe import safe_text
@@ -17,6 +18,7 @@ SILENT_GLYPH = "\u25cc"  # ◌ dotted circle: a candidate that raises no alert
 PENDING = "\u2026"  # … a large domain's first ranking is still being built
 NEAREST_IMPACT = 8
 MERGED_SHOWN = 10  # domains named in "merged in: ..."
+CLOSED_IMPACT = "\u2014"  # — a closed domain impacts nothing any more
 TIMELINE_SCAN_LIMIT = 50_000  # scan resolved alerts of members only on smaller estates
 
 
@@ -27,6 +29,34 @@ def root_cause_text(view: DomainView) -> str:
     if top.alerting:
         return f"{top.component}  {top.score:.2f}"
     return f"{SILENT_GLYPH} {top.component} (silent)  {top.score:.2f}"
+
+
+def closed_cause_text(closed: ClosedDomain) -> str:
+    """A closed domain's top root cause as last ranked (— if it never was)."""
+    if closed.root_cause is None:
+        return CLOSED_IMPACT
+    if closed.root_alerting:
+        return closed.root_cause
+    return f"{SILENT_GLYPH} {closed.root_cause} (silent)"
+
+
+def closed_detail_text(closed: ClosedDomain, log: OperatorLog) -> str:
+    """The detail pane of a domain that has closed (plain text, escaped)."""
+    lines = [
+        f"Closed at {short_time(closed.closed_at)} after "
+        f"{age(closed.closed_at - min(closed.first_seen, closed.opened_at))}",
+        f"First alert {short_time(closed.first_seen)}, opened {short_time(closed.opened_at)}",
+        f"Worst severity {closed.severity.label}; at most {closed.size} alerting components",
+        f"Top root cause when last ranked: {closed_cause_text(closed)}",
+        f"Operator: {operator_text(log, closed.id)}",
+    ]
+    state = log.shown(closed.id, ())
+    if state.notes:
+        lines.append("")
+        lines.append("Notes")
+        for note in state.notes:
+            lines.append(f"  {short_time(note.at)} {note.who}: {note.text}")
+    return safe_text("\n".join(lines), keep_newlines=True)
 
 
 def operator_text(log: OperatorLog, domain_id: str, merged_from: Sequence[str] = ()) -> str:
