@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.background import Background
 from console.bridge import EngineBridge
@@ -131,7 +131,6 @@ class Session(QObject):
                 self.replay.play()
 
         self._submit_load(generation, work, done)
-        self._warm_up_hulls()
 
     def open_demo(
         self, *, speed: float = 1.0, at: float | None = None, autoplay: bool = True
@@ -163,7 +162,6 @@ class Session(QObject):
             live.start()
 
         self._submit_load(generation, work, done)
-        self._warm_up_hulls()
 
     def _begin_load(self, message: str) -> int:
         """A new load supersedes any in flight; returns its generation."""
@@ -183,6 +181,7 @@ class Session(QObject):
         def done(result: _T) -> None:
             if generation == self._generation:
                 install(result)
+                QTimer.singleShot(0, self._warm_up_hulls)  # once the window is usable
 
         def failed(exc: BaseException) -> None:
             if generation != self._generation:
@@ -197,8 +196,8 @@ class Session(QObject):
         """Import scipy's hull library in the worker after the load, off the GUI thread.
 
         The first domain hull would otherwise import it on the GUI thread (a
-        one-time 240-370 ms stall in the first alert burst); queued behind the
-        load, it does not delay the window becoming usable.
+        one-time 240-370 ms stall in the first alert burst); started once the
+        load is installed, it does not compete with the window becoming usable.
         """
         self.background.submit(load_hull_library, lambda _: None, lambda _: None)
 

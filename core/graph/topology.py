@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     from scipy.sparse import csr_array
 
+PREFILL_CSR_NODES = 10_000
+"""From this many nodes `from_index_pairs` builds `dependents_csr` while it has the arrays."""
+
 
 @dataclass(frozen=True, slots=True)
 class Component:
@@ -121,7 +124,6 @@ class Topology:
         edges build in well under a second, where `from_edges` needs ~1.5 s.
         """
         import numpy as np
-        from scipy.sparse import csr_array
 
         n = len(ids)
         if len(attrs) != n:
@@ -159,11 +161,16 @@ class Topology:
         )
         if len(topology.index) != n:
             raise ValueError("node ids are not unique")
-        # Fill the cached property (a plain instance attribute) with the CSR
-        # built from the arrays at hand, instead of re-walking the tuples.
-        topology.__dict__["dependents_csr"] = csr_array(
-            (np.ones(ra.size, dtype=np.float64), ra, reverse_ptr), shape=(n, n)
-        )
+        if n >= PREFILL_CSR_NODES:
+            # Fill the cached property (a plain instance attribute) with the CSR
+            # built from the arrays at hand, instead of re-walking the tuples.
+            # (A small estate never needs it: its blast radii are walked in
+            # Python, and importing scipy here costs a start-up ~0.3 s.)
+            from scipy.sparse import csr_array
+
+            topology.__dict__["dependents_csr"] = csr_array(
+                (np.ones(ra.size, dtype=np.float64), ra, reverse_ptr), shape=(n, n)
+            )
         return topology
 
     def __len__(self) -> int:
