@@ -181,7 +181,7 @@ class Session(QObject):
         def done(result: _T) -> None:
             if generation == self._generation:
                 install(result)
-                QTimer.singleShot(0, self._warm_up_hulls)  # once the window is usable
+                QTimer.singleShot(0, lambda: self._warm_up_hulls(generation))  # once usable
 
         def failed(exc: BaseException) -> None:
             if generation != self._generation:
@@ -192,14 +192,15 @@ class Session(QObject):
 
         self.background.submit(work, done, failed)
 
-    def _warm_up_hulls(self) -> None:
+    def _warm_up_hulls(self, generation: int) -> None:
         """Import scipy's hull library in the worker after the load, off the GUI thread.
 
         The first domain hull would otherwise import it on the GUI thread (a
         one-time 240-370 ms stall in the first alert burst); started once the
         load is installed, it does not compete with the window becoming usable.
         """
-        self.background.submit(load_hull_library, lambda _: None, lambda _: None)
+        if generation == self._generation:  # not superseded, not shut down
+            self.background.submit(load_hull_library, lambda _: None, lambda _: None)
 
     def _drop_live(self) -> None:
         if self.live is not None:

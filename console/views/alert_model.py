@@ -25,7 +25,7 @@ from console.views.alert_store import (
     AlertStore,
     IntArray,
 )
-from console.widgets.painted_table import CellLook
+from console.widgets.painted_table import LEFT_ALIGNED, RIGHT_ALIGNED, CellLook
 from console.widgets.tables import FlatTableModel, Index
 from core.engine import Engine
 from core.model import Severity
@@ -33,8 +33,6 @@ from core.textsafe import safe_text
 
 _MAX_RUNS = 64  # more separate insert/remove places than this: one layout change
 _NUMERIC = frozenset({"repeats", "episodes"})
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -126,7 +124,7 @@ class AlertTableModel(FlatTableModel):
             looks, severities = self._severity_looks, self.store.column("severity")
             return lambda row, _foreground: looks[int(severities[row])]
         text_of = self.store.text_of(column, clock)
-        alignment = _RIGHT if column in _NUMERIC else _LEFT
+        alignment = RIGHT_ALIGNED if column in _NUMERIC else LEFT_ALIGNED
         return lambda row, foreground: CellLook(
             safe_text(text_of(row)), foreground, None, alignment
         )
@@ -154,7 +152,7 @@ class AlertTableModel(FlatTableModel):
                 f"{SEVERITY_GLYPHS[severity]} {severity.label}",
                 colors[("severity_text", severity)],
                 colors[("severity", severity)],
-                _LEFT,
+                LEFT_ALIGNED,
             )
             for severity in Severity
         }

@@ -59,7 +59,7 @@ from console.views.incidents_text import (
     root_cause_text,
 )
 from console.views.keyed_model import KeyedTableModel
-from console.widgets.painted_table import CellLook
+from console.widgets.painted_table import LEFT_ALIGNED, RIGHT_ALIGNED, CellLook
 from console.widgets.plain import plain_label, plain_view, set_plain
 from console.widgets.tables import list_table, show_row
 from core.closed_domains import ClosedDomain
@@ -67,8 +67,6 @@ from core.engine import DomainSummary, DomainView, Engine
 from core.operator import DomainState, OperatorAction, OperatorLog
 from core.textsafe import safe_text
 
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _LOOK_ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -244,7 +242,7 @@ class IncidentsModel(KeyedTableModel):
         Made by `_look`, as `data()` is, so the table paints what `data()` says.
         """
         keys, look, summary_of = self.keys, self._look, self._row_summary
-        blank = CellLook("", self.theme.color("text"), None, _LEFT)
+        blank = CellLook("", self.theme.color("text"), None, LEFT_ALIGNED)
         block = []
         for row in rows:
             summary = summary_of(keys[row]) if row < len(keys) else None
@@ -262,9 +260,9 @@ class IncidentsModel(KeyedTableModel):
                 self._text(summary, column),
                 theme.severity_text_color(summary.severity),
                 theme.severity_color(summary.severity),
-                _LEFT,
+                LEFT_ALIGNED,
             )
-        alignment = _RIGHT if column in (2, self.IMPACT_COLUMN) else _LEFT
+        alignment = RIGHT_ALIGNED if column in (2, self.IMPACT_COLUMN) else LEFT_ALIGNED
         closed = self.closed(summary.id)
         if closed is not None:  # muted: what was, not what is
             return CellLook(

@@ -11,7 +11,7 @@ from console.theme import SEVERITY_GLYPHS
 from console.views.alert_store import age, short_time
 from core.closed_domains import ClosedDomain
 from core.engine import DomainView, Engine
-from core.operator import OperatorLog
+from core.operator import DomainState, OperatorLog
 from core.textsafe import safe_text
 
 SILENT_GLYPH = "\u25cc"  # ◌ dotted circle: a candidate that raises no alert
@@ -51,12 +51,15 @@ def closed_detail_text(closed: ClosedDomain, log: OperatorLog) -> str:
         f"Operator: {operator_text(log, closed.id)}",
     ]
     state = log.shown(closed.id, ())
-    if state.notes:
-        lines.append("")
-        lines.append("Notes")
-        for note in state.notes:
-            lines.append(f"  {short_time(note.at)} {note.who}: {note.text}")
+    lines.extend(notes_lines(state))
     return safe_text("\n".join(lines), keep_newlines=True)
+
+
+def notes_lines(state: DomainState) -> list[str]:
+    """The "Notes" section of a detail pane (nothing when there are none)."""
+    if not state.notes:
+        return []
+    return ["", "Notes", *(f"  {short_time(n.at)} {n.who}: {n.text}" for n in state.notes)]
 
 
 def operator_text(log: OperatorLog, domain_id: str, merged_from: Sequence[str] = ()) -> str:
@@ -121,11 +124,7 @@ def domain_detail_text(
     lines.append("Timeline")
     for when, text in domain_timeline(engine, view):
         lines.append(f"  {short_time(when)}  {text}")
-    if state.notes:
-        lines.append("")
-        lines.append("Notes")
-        for note in state.notes:
-            lines.append(f"  {short_time(note.at)} {note.who}: {note.text}")
+    lines.extend(notes_lines(state))
     return safe_text("\n".join(lines), keep_newlines=True)
 
 

@@ -47,6 +47,10 @@ _TEXT_CACHE_LIMIT = 8_000  # prepared texts kept (a screenful is ~500)
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight  # PySide enum lookups are slow per cell
 _PLAIN = Qt.TextFormat.PlainText
 _RIGHT = int(Qt.AlignmentFlag.AlignRight)  # an int: enum flag arithmetic is slow per cell
+LEFT_ALIGNED = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+"""`CellLook.alignment` of text (as an int: enum flag arithmetic is slow per cell)."""
+RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+"""`CellLook.alignment` of numbers."""
 
 
 class CellLook(NamedTuple):
