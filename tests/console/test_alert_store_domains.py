@@ -6,6 +6,7 @@ import itertools
 import random
 
 import pytest
+from PySide6.QtCore import Qt
 
 from console.bridge import EngineBridge
 from console.selection import Selection
@@ -129,7 +130,9 @@ def test_alerts_view_domain_box_and_column_follow_deltas_like_a_fresh_view(qtbot
         qtbot.addWidget(fresh)
         fresh.model.set_sort("domain", False)
         chosen = view.domain_box.currentData()
+        view.domain_box.showPopup()  # what the operator sees on opening the box
         listed = [view.domain_box.itemData(i) for i in range(view.domain_box.count())]
+        view.domain_box.hidePopup()
         expected = [None, *bridge.engine.domain_ids()]
         if chosen is not None and chosen not in expected:
             expected.append(chosen)  # the chosen domain stays listed after it closed
@@ -157,3 +160,16 @@ def test_longest_increasing_keeps_a_longest_ordered_run() -> None:
                 if 0 <= values[i] < v and best[i] + 1 > best[j]:
                     best[j] = best[i] + 1
         assert len(kept) == max(best, default=0)
+
+
+def test_the_domain_box_is_current_when_the_keyboard_moves_it(qtbot) -> None:
+    bridge = EngineBridge(Engine(Topology.from_edges("abc", []), EngineConfig(bridging=False)))
+    view = AlertsView(bridge, Theme("dark"), Selection())
+    qtbot.addWidget(view)
+    for k, component in enumerate("abc"):  # three domains open after the view was built
+        bridge.push(bridge.engine.apply([event(component, at=float(k))]))
+        bridge.flush()
+    view.domain_box.setFocus()
+    qtbot.keyClick(view.domain_box, Qt.Key.Key_Down)  # from "All domains" to the first one
+    assert view.domain_box.currentData() == bridge.engine.domain_ids()[0]
+    assert view.model.filter == AlertFilter(domain=bridge.engine.domain_ids()[0])
