@@ -17,7 +17,7 @@ batches of any size (a domain that opens and closes within one batch is kept).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.domain_view import DomainSummary
@@ -42,6 +42,8 @@ class ClosedDomain:
     root_cause: str | None
     """Top candidate of its last ranking (None: it was never ranked)."""
     root_alerting: bool
+    members: tuple[str, ...] = ()
+    """Every component that alerted in it at some time, by id."""
 
     def active_in(self, start: float, end: float) -> bool:
         """Whether it was open at some time within [start, end]."""
@@ -54,6 +56,7 @@ class _Life:
     size: int
     first_seen: float
     opened_at: float
+    members: set[int]
     cause: tuple[str, bool] | None = None
     closing_at: float | None = None  # the latest end of an alert that left it
 
@@ -62,27 +65,38 @@ class _Life:
         self.size = max(self.size, other.size)
         self.first_seen = min(self.first_seen, other.first_seen)
         self.opened_at = min(self.opened_at, other.opened_at)
+        self.members |= other.members
 
 
 class DomainLives:
     """Open domains' lives so far, and the closed domains (see the module docstring)."""
 
-    def __init__(self, keep: int = KEEP) -> None:
+    def __init__(self, ids: Sequence[str], keep: int = KEEP) -> None:
+        self.ids = ids  # component index -> id
         self.keep = keep
         self._open: dict[str, _Life] = {}
         self._closed: list[ClosedDomain] = []  # by closing time
         self._closing_times: list[float] = []  # closed_at of each, for bisect
+        self._by_id: dict[str, ClosedDomain] = {}
 
     # -- following the engine (called by it) ------------------------------------------
 
     def joined(
-        self, domain_id: str, opened_at: float, size: int, severity: Severity, starts_at: float
+        self,
+        domain_id: str,
+        opened_at: float,
+        size: int,
+        severity: Severity,
+        starts_at: float,
+        node: int,
     ) -> None:
-        """An alert of `severity` started at `starts_at` counts in the domain (now `size`)."""
+        """An alert of `severity` started at `starts_at` on `node` counts in the domain
+        (now `size` members)."""
         life = self._open.get(domain_id)
         if life is None:
-            self._open[domain_id] = _Life(severity, size, starts_at, opened_at)
+            self._open[domain_id] = _Life(severity, size, starts_at, opened_at, {node})
             return
+        life.members.add(node)
         if severity > life.severity:
             life.severity = severity
         if size > life.size:
@@ -105,6 +119,7 @@ class DomainLives:
         size: int,
         severity: Severity,
         starts_at: float,
+        node: int,
         closes: str | None = None,
     ) -> None:
         """An alert stops counting in the domain at `time` (while it still has `size` members).
@@ -115,9 +130,9 @@ class DomainLives:
         """
         life = self._open.get(domain_id)
         if life is None:
-            life = self._open[domain_id] = _Life(severity, size, starts_at, opened_at)
+            life = self._open[domain_id] = _Life(severity, size, starts_at, opened_at, {node})
         else:
-            self.joined(domain_id, opened_at, size, severity, starts_at)
+            self.joined(domain_id, opened_at, size, severity, starts_at, node)
         if life.closing_at is None or time > life.closing_at:
             life.closing_at = time  # the last alert to end closes it: the latest end
         if closes is not None and life.cause is None and life.size == 1:
@@ -129,6 +144,7 @@ class DomainLives:
         closed: Iterable[str],
         merged_into: Mapping[str, str],
         summary: Callable[[str], DomainSummary | None],
+        members: Callable[[str], Iterable[int]],
         clock: float | None,
     ) -> None:
         """One batch's domain changes (the engine's raw ones, short-lived domains included)."""
@@ -153,6 +169,7 @@ class DomainLives:
             if closed_at is None:
                 continue
             cause, alerting = life.cause if life.cause is not None else (None, False)
+            ids = self.ids
             self._keep(
                 ClosedDomain(
                     domain_id,
@@ -163,20 +180,30 @@ class DomainLives:
                     closed_at,
                     cause,
                     alerting,
+                    tuple(sorted(str(ids[n]) for n in life.members)),
                 )
             )
-        for domain_id in opened:
-            if domain_id not in lives:  # a part split off: its life starts now
-                now = summary(domain_id)
-                if now is not None:
-                    lives[domain_id] = _Life(now.severity, now.size, now.first_seen, now.opened_at)
+        for domain_id in opened:  # new, or a part split off: every member is in its life
+            life = lives.get(domain_id)
+            if life is not None:
+                life.members.update(members(domain_id))
+                continue
+            now = summary(domain_id)
+            if now is not None:
+                nodes = set(members(domain_id))
+                lives[domain_id] = _Life(
+                    now.severity, now.size, now.first_seen, now.opened_at, nodes
+                )
 
     def _keep(self, domain: ClosedDomain) -> None:
         at = bisect.bisect_right(self._closing_times, domain.closed_at)
         self._closing_times.insert(at, domain.closed_at)
         self._closed.insert(at, domain)
+        self._by_id[domain.id] = domain
         if len(self._closed) > self.keep:
-            del self._closed[0], self._closing_times[0]
+            dropped = self._closed.pop(0)
+            del self._closing_times[0]
+            self._by_id.pop(dropped.id, None)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -184,6 +211,10 @@ class DomainLives:
         """Closed domains that were open at some time within [start, end], by closing time."""
         first = bisect.bisect_left(self._closing_times, start)
         return [d for d in self._closed[first:] if d.active_in(start, end)]
+
+    def get(self, domain_id: str) -> ClosedDomain | None:
+        """The closed domain of this id (None: open, unknown or dropped)."""
+        return self._by_id.get(domain_id)
 
     def __len__(self) -> int:
         return len(self._closed)

@@ -174,7 +174,7 @@ class Engine:
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
         self._summaries: dict[str, DomainSummary] = {}  # kept like _views, until it changes
-        self._lives = DomainLives()  # each open domain's life so far, and the closed ones
+        self._lives = DomainLives(topology.ids)  # open domains' lives so far, the closed ones
         self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
         # Every merge into a domain still open (merged id -> the id it merged into,
         # and back): a rebuilt engine knows exactly the merges up to its clock.
@@ -314,9 +314,9 @@ class Engine:
             state.severity = severity
             self._touch_component(node)
             record = None if node is None else self._domains.domain_of(node)
-            if record is not None:
+            if record is not None and node is not None:
                 self._lives.joined(
-                    record.id, record.opened_at, record.size, severity, state.starts_at
+                    record.id, record.opened_at, record.size, severity, state.starts_at, node
                 )
 
     def _join(self, state: AlertState, node: int) -> None:
@@ -336,7 +336,7 @@ class Engine:
         record = self._domains.domain_of(node)
         if record is not None:
             self._lives.joined(
-                record.id, record.opened_at, record.size, state.severity, state.starts_at
+                record.id, record.opened_at, record.size, state.severity, state.starts_at, node
             )
 
     def _leave(self, state: AlertState, node: int, time: float) -> None:
@@ -359,6 +359,7 @@ class Engine:
                 size=record.size,
                 severity=state.severity,
                 starts_at=state.starts_at,
+                node=node,
                 closes=str(self.topology.ids[node]) if closes else None,
             )
         if firing:
@@ -405,7 +406,12 @@ class Engine:
             self._summaries.pop(domain_id, None)
             self._changed_in.pop(domain_id, None)
         self._lives.take(
-            changes.opened, changes.closed, changes.merged_into, self.domain_summary, self.clock
+            changes.opened,
+            changes.closed,
+            changes.merged_into,
+            self.domain_summary,
+            self.domain_members,
+            self.clock,
         )
         changes.clear()
         delta.clock = self.clock
@@ -486,6 +492,10 @@ class Engine:
     def closed_domains(self, start: float, end: float) -> list[ClosedDomain]:
         """Domains closed by now that were open at some time within [start, end]."""
         return self._lives.between(start, end)
+
+    def closed_domain(self, domain_id: str) -> ClosedDomain | None:
+        """A domain that has closed, as it was over its life (None: open or unknown)."""
+        return self._lives.get(domain_id)
 
     def domain_size(self, domain_id: str) -> int:
         """How many alerting components an open domain has (0: not open)."""

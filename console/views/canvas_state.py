@@ -123,9 +123,17 @@ def focus_highlight(
         if kind == "domain":
             domain_id = key
             view = engine.domain(key)
+            closed = None if view is not None else engine.closed_domain(key)
             if view is not None:
                 highlight[[topology.index[m] for m in view.members]] = True
                 highlight[view.impact.nodes] = True
+            elif closed is not None:  # listed for a past time range: where it was
+                nodes = [topology.index[m] for m in closed.members if m in topology.index]
+                highlight[nodes] = True
+                highlight[blast_radius(topology, nodes).nodes] = True
+                top = closed.root_cause
+                if top is not None and top in topology.index:
+                    ranks[topology.index[top]] = 1
         else:
             node = topology.index.get(key)
             if node is not None:

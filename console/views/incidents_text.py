@@ -49,6 +49,9 @@ def closed_detail_text(closed: ClosedDomain, log: OperatorLog) -> str:
         f"Worst severity {closed.severity.label}; at most {closed.size} alerting components",
         f"Top root cause when last ranked: {closed_cause_text(closed)}",
         f"Operator: {operator_text(log, closed.id)}",
+        "",
+        f"Components that alerted in it ({len(closed.members)})",
+        "  " + ", ".join(closed.members),
     ]
     state = log.shown(closed.id, ())
     lines.extend(notes_lines(state))

@@ -78,3 +78,22 @@ def test_shapes_past_the_deadline_wait_for_the_next_refresh(
     assert view._draw_domains()  # the next refresh makes them
     assert view._domains.label_texts() == complete_labels
     assert shown(canvas) == synchronous(canvas)
+
+
+def test_selecting_a_closed_domain_shows_where_it_was(qtbot: QtBot, tmp_path: Path, parts) -> None:
+    from core.graph.blast import blast_radius
+
+    canvas = Canvas(qtbot, tmp_path, parts)
+    canvas.play_to("2026-11-26T02:59:00Z")
+    engine, topology = canvas.player.engine, canvas.topology
+    closed = [d for d in engine.closed_domains(-1e18, 1e18) if len(d.members) > 1]
+    assert closed, "the demo closes domains of several members before 03:00"
+    domain = closed[0]
+    canvas.selection.set_domain(domain.id)
+    members = {topology.index[m] for m in domain.members}
+    expected = members | set(blast_radius(topology, sorted(members)).nodes.tolist())
+    assert canvas.view.highlighted_nodes() == expected
+    if domain.root_cause is not None:
+        assert canvas.view.root_cause_marks() == {domain.root_cause: 1}
+    canvas.selection.set_domain(None)
+    assert canvas.view.highlighted_nodes() == set()

@@ -62,6 +62,7 @@ def test_a_range_lists_domains_that_closed_since(qtbot, theme: Theme, selection:
     assert view.selected_domain == a
     assert "closed" in str(view.title.text()) and "was major" in str(view.title.text())
     assert f"Closed at {short_time(300)}" in view.detail_text()
+    assert "Components that alerted in it (1)\n  a" in view.detail_text()
     assert view.toggle_ack_selected() is None and view.assign_selected_to_me() is None
     assert messages[-1] == f"Cannot assign: {a} has closed."
     assert not view.ack_button.isEnabled() and view.note_button.isEnabled()

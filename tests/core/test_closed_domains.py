@@ -24,7 +24,7 @@ from core.timeline import Record, load_records, timeline
 from tests.builders import estate, event
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
-Life = tuple[str, Severity, int, float, float, float]
+Life = tuple[str, Severity, int, float, float, float, tuple[str, ...]]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def demo() -> tuple[Topology, list[Record]]:
 def reference(topology: Topology, records: list[Record]) -> list[Life]:
     """Every observation applied on its own, every open domain read after each one."""
     engine = Engine(topology)
-    lives: dict[str, list] = {}  # id -> [worst, most members, first alert, opened, latest end]
+    lives: dict[str, list] = {}  # id -> [worst, most, first alert, opened, latest end, members]
     members: dict[str, set[int]] = {}
     closed: list[Life] = []
 
@@ -57,17 +57,20 @@ def reference(topology: Topology, records: list[Record]) -> list[Life]:
                     min(kept[2], lost[2]),
                     min(kept[3], lost[3]),
                     max(kept[4], lost[4]),
+                    kept[5] | lost[5],
                 ]
         for domain_id in delta.domains_closed:
             if domain_id not in delta.merged_into:
-                severity, size, first_seen, opened_at, end = lives.pop(domain_id)
-                closed.append((domain_id, severity, size, first_seen, opened_at, end))
+                severity, size, first_seen, opened_at, end, nodes = lives.pop(domain_id)
+                ids = tuple(sorted(engine.topology.ids[n] for n in nodes))
+                closed.append((domain_id, severity, size, first_seen, opened_at, end, ids))
         for domain_id in engine.domain_ids():
             s = engine.domain_summary(domain_id)
             assert s is not None
             life = lives.setdefault(
-                domain_id, [s.severity, s.size, s.first_seen, s.opened_at, -math.inf]
+                domain_id, [s.severity, s.size, s.first_seen, s.opened_at, -math.inf, set()]
             )
+            life[5].update(engine.domain_members(domain_id))
             life[0], life[1] = max(life[0], s.severity), max(life[1], s.size)
             life[2], life[3] = min(life[2], s.first_seen), min(life[3], s.opened_at)
         members = {d: set(engine.domain_members(d)) for d in engine.domain_ids()}
@@ -83,7 +86,10 @@ def reference(topology: Topology, records: list[Record]) -> list[Life]:
 
 def lives_of(domains: list[ClosedDomain]) -> list[Life]:
     return sorted(
-        ((d.id, d.severity, d.size, d.first_seen, d.opened_at, d.closed_at) for d in domains),
+        (
+            (d.id, d.severity, d.size, d.first_seen, d.opened_at, d.closed_at, d.members)
+            for d in domains
+        ),
         key=lambda c: (c[5], c[0]),
     )
 
@@ -141,15 +147,17 @@ def test_a_merged_domain_is_not_closed_and_its_life_goes_on_in_the_other() -> No
     )
     (closed,) = engine.closed_domains(0, 100)
     assert closed.id == a and closed.severity is Severity.CRITICAL and closed.size == 3
+    assert closed.members == ("api", "db", "web") and engine.closed_domain(a) is closed
+    assert engine.closed_domain(b) is None  # merged, not closed
     assert (closed.first_seen, closed.opened_at, closed.closed_at) == (1, 1, 12)
     assert engine.closed_domains(12.5, 100) == []  # closed before the range
     assert engine.closed_domains(0, 0.5) == []  # opened after it
 
 
 def test_a_one_component_domain_is_its_own_root_cause_and_the_oldest_go_first() -> None:
-    lives = DomainLives(keep=2)
+    lives = DomainLives([f"host-{k}" for k in range(3)], keep=2)
     for k in range(3):
-        lives.joined(f"D{k}", float(k), 1, Severity.MAJOR, float(k))
+        lives.joined(f"D{k}", float(k), 1, Severity.MAJOR, float(k), k)
         lives.left(
             f"D{k}",
             k + 0.5,
@@ -157,10 +165,12 @@ def test_a_one_component_domain_is_its_own_root_cause_and_the_oldest_go_first() 
             size=1,
             severity=Severity.MAJOR,
             starts_at=float(k),
+            node=k,
             closes=f"host-{k}",
         )
-        lives.take([], [f"D{k}"], {}, lambda _d: None, None)
-    assert [(d.id, d.root_cause, d.root_alerting) for d in lives.between(0, 10)] == [
-        ("D1", "host-1", True),
-        ("D2", "host-2", True),
+        lives.take([], [f"D{k}"], {}, lambda _d: None, lambda _d: (), None)
+    assert [(d.id, d.root_cause, d.root_alerting, d.members) for d in lives.between(0, 10)] == [
+        ("D1", "host-1", True, ("host-1",)),
+        ("D2", "host-2", True, ("host-2",)),
     ]
+    assert lives.get("D0") is None and lives.get("D2") is lives.between(2, 3)[0]
