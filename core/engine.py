@@ -111,6 +111,7 @@ class EngineDelta:
     domains_changed: list[str] = field(default_factory=list)
     domains_closed: list[str] = field(default_factory=list)
     merged_into: dict[str, str] = field(default_factory=dict)
+    merged_at: dict[str, float] = field(default_factory=dict)  # event time of each merge
     stale: int = 0
     clock: float | None = None
 
@@ -395,6 +396,7 @@ class Engine:
         delta.domains_closed = [d for d in changes.closed if d not in opened]
         delta.domains_changed = sorted(changes.changed - opened - closed, key=_domain_order)
         delta.merged_into = dict(changes.merged_into)
+        delta.merged_at = dict(changes.merged_at)
         self._keep_merges(changes)
         self._deltas_taken += 1
         for domain_id in changes.changed:

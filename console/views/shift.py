@@ -33,7 +33,7 @@ from console.background import Background
 from console.bridge import EngineBridge
 from console.theme import Theme
 from console.widgets.tables import list_table
-from core.history.cli import duration_text
+from core.history.cli import duration_text, resolve_text
 from core.history.reader import HistoryReader, ShiftReport
 from core.model import format_time
 from core.textsafe import safe_text
@@ -213,10 +213,11 @@ class ShiftView(QWidget):
         self.report = report
         acked = sum(1 for d in report.domains if d.acknowledged is not None)
         closed = sum(1 for d in report.domains if d.closed is not None)
+        merged = sum(1 for d in report.domains if d.merged_into is not None)
         self.summary.setText(
             f"{format_time(report.start)} \u2013 {format_time(report.end)}: "
             f"{len(report.domains)} failure domains opened, {acked} acknowledged, "
-            f"{closed} resolved. Mean time to acknowledge "
+            f"{closed} resolved, {merged} merged into others. Mean time to acknowledge "
             f"{duration_text(report.mean_time_to_acknowledge)}, to resolve "
             f"{duration_text(report.mean_time_to_resolve)}."
         )
@@ -227,7 +228,7 @@ class ShiftView(QWidget):
                     d.severity.label,
                     short_time(d.opened),
                     duration_text(d.time_to_acknowledge),
-                    duration_text(d.time_to_resolve),
+                    resolve_text(d),
                     safe_text(d.top_cause),
                     safe_text(d.source),
                 )

@@ -67,12 +67,14 @@ class DomainChanges:
     changed: set[str] = field(default_factory=set)
     closed: list[str] = field(default_factory=list)
     merged_into: dict[str, str] = field(default_factory=dict)
+    merged_at: dict[str, float] = field(default_factory=dict)  # when each merge happened
 
     def clear(self) -> None:
         self.opened.clear()
         self.changed.clear()
         self.closed.clear()
         self.merged_into.clear()
+        self.merged_at.clear()
 
 
 class FailureDomains:
@@ -116,6 +118,7 @@ class FailureDomains:
         self._conduit_thresholds = [max(1, math.ceil(conduit_fraction * k)) for k in fan_in]
         self._seq = 0
         self.changes = DomainChanges()
+        self._now = 0.0  # the time of the activation being applied
 
     # -- queries -----------------------------------------------------------
 
@@ -187,6 +190,7 @@ class FailureDomains:
         if alerting_flags[node]:
             return
         alerting_flags[node] = 1
+        self._now = time  # when the unions below happen
         self._impaired[node] = 0
         if self._element[node] < 0:
             self._new_element(node)
@@ -466,6 +470,7 @@ class FailureDomains:
             self.changes.closed.append(gone.id)
             self.changes.changed.discard(gone.id)
             self.changes.merged_into[gone.id] = keep.id
+            self.changes.merged_at[gone.id] = self._now
         if keep is not None:
             keep.root = root
             keep.size = self._live[root]

@@ -21,7 +21,7 @@ from core.history.paths import default_history_path
 
 if TYPE_CHECKING:
     from core.cli import Subparsers
-    from core.history.reader import ShiftReport
+    from core.history.reader import DomainOutcome, ShiftReport
 
 
 def register(commands: Subparsers) -> None:
@@ -247,6 +247,7 @@ def shift_json(report: ShiftReport) -> dict[str, Any]:
                 "opened": format_time(d.opened),
                 "time_to_acknowledge": d.time_to_acknowledge,
                 "time_to_resolve": d.time_to_resolve,
+                "merged_into": d.merged_into,
                 "top_cause": d.top_cause,
                 "members": d.members,
             }
@@ -276,6 +277,13 @@ def duration_text(seconds: float | None) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
+def resolve_text(outcome: DomainOutcome) -> str:
+    """How long a domain took to resolve, or the domain it merged into."""
+    if outcome.merged_into is not None:
+        return f"\u2192 {outcome.merged_into}"  # it went on as that domain
+    return duration_text(outcome.time_to_resolve)
+
+
 def shift_text(report: ShiftReport) -> str:
     from core.model import format_time
     from core.textsafe import safe_text
@@ -291,7 +299,7 @@ def shift_text(report: ShiftReport) -> str:
         lines.append(
             f"  {d.domain:<6} {d.severity.label:<8} {format_time(d.opened)}  "
             f"ack {duration_text(d.time_to_acknowledge):>7}  "
-            f"resolve {duration_text(d.time_to_resolve):>7}  "
+            f"resolve {resolve_text(d):>7}  "
             f"{safe_text(d.top_cause)}  ({safe_text(d.source)})"
         )
     lines.append("")

@@ -50,10 +50,13 @@ class DomainOutcome:
     domain: str
     severity: Severity
     opened: float
-    acknowledged: float | None  # event clock of the first acknowledge
-    closed: float | None
+    acknowledged: float | None
+    """Event clock of the first acknowledge shown on it: its own, or one taken on a
+    domain merged into it (from the merge on)."""
+    closed: float | None  # None while open, and for a domain that merged into another
     top_cause: str  # the top root cause when the domain was largest
     members: int
+    merged_into: str | None = None  # it did not resolve: it went on as this domain
 
     @property
     def time_to_acknowledge(self) -> float | None:
@@ -62,6 +65,42 @@ class DomainOutcome:
     @property
     def time_to_resolve(self) -> float | None:
         return None if self.closed is None else max(0.0, self.closed - self.opened)
+
+
+class _Acknowledgements:
+    """When each domain was first shown acknowledged, merges followed."""
+
+    def __init__(
+        self, own: dict[tuple[int, str], float], merges: list[tuple[int, str, str, float]]
+    ) -> None:
+        self._own = own
+        self._into: dict[tuple[int, str], str] = {}
+        self._absorbed: dict[tuple[int, str], list[tuple[str, float]]] = {}
+        for sid, gone, into, at in merges:
+            self._into[(sid, gone)] = into
+            self._absorbed.setdefault((sid, into), []).append((gone, float(at)))
+
+    def merged_into(self, sid: int, domain: str) -> str | None:
+        return self._into.get((sid, domain))
+
+    def first(self, sid: int, domain: str) -> float | None:
+        """Its own first acknowledgement, or a merged-in domain's from the merge on."""
+        best = self._own.get((sid, domain))
+        seen = {domain}
+        stack = [(domain, float("-inf"))]
+        while stack:
+            into, since = stack.pop()
+            for gone, at in self._absorbed.get((sid, into), ()):
+                if gone in seen:
+                    continue
+                seen.add(gone)
+                shown_from = max(since, at)  # shown on `domain` once every merge on the way is
+                acked = self._own.get((sid, gone))
+                if acked is not None:
+                    acked = max(acked, shown_from)
+                    best = acked if best is None else min(best, acked)
+                stack.append((gone, shown_from))
+        return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +291,6 @@ class HistoryReader:
             "   AND x.domain=o.domain), "
             " (SELECT min(at) FROM domain_steps c WHERE c.source=o.source AND c.domain=o.domain "
             "   AND c.step='closed'), "
-            " (SELECT min(clock) FROM actions a WHERE a.source=o.source AND a.domain=o.domain "
-            "   AND a.kind='acknowledge'), "
             " (SELECT root_causes FROM domain_steps r WHERE r.source=o.source "
             "   AND r.domain=o.domain AND r.step != 'closed' ORDER BY r.members DESC, r.at DESC "
             "   LIMIT 1), "
@@ -263,22 +300,48 @@ class HistoryReader:
             "WHERE o.step='opened' AND o.at >= ? AND o.at < ? ORDER BY o.at, o.source, o.domain",
             (start, end),
         )
+        sources = sorted({sid for _n, sid, *_rest in rows})
+        acknowledged = self._first_acks(sources)
         domains = []
-        for name, _sid, domain, opened, severity, closed, acked, roots, members in rows:
+        for name, sid, domain, opened, severity, closed, roots, members in rows:
             causes = msgspec.json.decode(roots) if roots else []
+            merged = acknowledged.merged_into(sid, domain)
             domains.append(
                 DomainOutcome(
                     source=name,
                     domain=domain,
                     severity=Severity(int(severity or Severity.WARNING)),
                     opened=float(opened),
-                    acknowledged=None if acked is None else float(acked),
-                    closed=None if closed is None else float(closed),
+                    acknowledged=acknowledged.first(sid, domain),
+                    closed=None if closed is None or merged is not None else float(closed),
                     top_cause=str(causes[0]["component"]) if causes else "",
                     members=int(members or 0),
+                    merged_into=merged,
                 )
             )
         return ShiftReport(start, end, domains, self.noisiest(start, end, limit=limit))
+
+    def _first_acks(self, sources: list[int]) -> _Acknowledgements:
+        """First acknowledgements and merges of these sources."""
+        if not sources:
+            return _Acknowledgements({}, [])
+        wanted = set(sources)  # operator actions and merges are few: filtered here
+        acks = [
+            row
+            for row in self._all(
+                "SELECT source, domain, min(clock) FROM actions WHERE kind='acknowledge' "
+                "AND clock IS NOT NULL GROUP BY source, domain"
+            )
+            if row[0] in wanted
+        ]
+        merges = []
+        if self._all("SELECT 1 FROM sqlite_master WHERE type='table' AND name='merges'"):
+            merges = [  # (a store written before merges were kept has none)
+                row
+                for row in self._all("SELECT source, domain, into_domain, at FROM merges")
+                if row[0] in wanted
+            ]
+        return _Acknowledgements({(s, d): float(c) for s, d, c in acks}, merges)
 
     def noisiest(self, start: float, end: float, *, limit: int = 10) -> list[ComponentNoise]:
         """Components with the most alert firings overlapping [start, end), noisiest first."""

@@ -38,6 +38,8 @@ class RowSink(Protocol):
 
     def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None: ...
 
+    def add_merges(self, handle: int, merges: Sequence[tuple[str, str, float]]) -> None: ...
+
 
 class EpisodeEngine(Engine):
     """The writer's engine: also notes every alert episode as it ends or is replaced.
@@ -185,6 +187,10 @@ class EngineRecorder:
                 )
             )
         sink = self.sink
+        if delta.merged_into and delta.clock is not None:
+            at, clock = delta.merged_at, delta.clock
+            merges = [(d, into, at.get(d, clock)) for d, into in delta.merged_into.items()]
+            sink.add_merges(self.handle, merges)
         if isinstance(sink, BatchSink) and isinstance(engine, EpisodeEngine):
             sink.add_episode_tuples(rows)
             self._domain_rows(engine, delta, sink)

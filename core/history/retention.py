@@ -50,6 +50,13 @@ def prune(conn: sqlite3.Connection, before: float) -> int:
     )
     removed += _chunked(
         conn,
+        "DELETE FROM merges WHERE rowid IN (SELECT m.rowid FROM merges m "
+        "WHERE (m.source, m.domain) IN (SELECT source, domain FROM domain_steps "
+        "WHERE step = 'closed' AND at < ?) LIMIT ?)",
+        (before,),
+    )
+    removed += _chunked(
+        conn,
         "DELETE FROM domain_steps WHERE rowid IN (SELECT d.rowid FROM domain_steps d "
         "WHERE (d.source, d.domain) IN (SELECT source, domain FROM domain_steps "
         "WHERE step = 'closed' AND at < ?) LIMIT ?)",

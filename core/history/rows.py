@@ -112,6 +112,9 @@ class BatchSink:
     def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None:
         self.batch.step_rows.extend(step_rows(self.sid, steps, self.roots))
 
+    def add_merges(self, handle: int, merges: Sequence[tuple[str, str, float]]) -> None:
+        self.batch.merges.extend((self.sid, *merge) for merge in merges)
+
 
 class EpisodeCache:
     """The last episode row written per alert: re-sends that change nothing write nothing.
@@ -249,6 +252,7 @@ class Batch:
     step_rows: list[tuple[Any, ...]] = field(default_factory=list)
     records: list[tuple[int, int]] = field(default_factory=list)  # (records, source id)
     actions: list[tuple[Any, ...]] = field(default_factory=list)
+    merges: list[tuple[Any, ...]] = field(default_factory=list)  # (source, domain, into, at)
     clocks: dict[int, tuple[float, float]] = field(default_factory=dict)
     last_seq: dict[int, int] = field(default_factory=dict)
     waiters: list[threading.Event] = field(default_factory=list)
@@ -257,5 +261,9 @@ class Batch:
 
     def __len__(self) -> int:
         return (  # rows
-            len(self.items) + len(self.episodes) + len(self.step_rows) + len(self.actions)
+            len(self.items)
+            + len(self.episodes)
+            + len(self.step_rows)
+            + len(self.actions)
+            + len(self.merges)
         )

@@ -14,7 +14,9 @@ the wall time an operator acted):
 - `domain_steps`: failure-domain lifecycle (opened, changed, closed) with the
   ranked root causes at each step;
 - `actions`: operator actions (acknowledge, assign, notes) with the event
-  clock at the moment they were taken, for time-to-acknowledge.
+  clock at the moment they were taken, for time-to-acknowledge;
+- `merges`: which domain merged into which, when (its `closed` step is the
+  merge), so a domain's time-to-acknowledge counts what was merged into it.
 
 Every write goes through `HistoryWriter` (one transaction per batch, in its own
 thread); readers use their own connections, which WAL never blocks.
@@ -93,6 +95,13 @@ CREATE TABLE IF NOT EXISTS actions(
     clock REAL,
     text TEXT NOT NULL DEFAULT '',
     UNIQUE (source, domain, kind, who, at, text)
+);
+CREATE TABLE IF NOT EXISTS merges(
+    source INTEGER NOT NULL,
+    domain TEXT NOT NULL,
+    into_domain TEXT NOT NULL,
+    at REAL NOT NULL,
+    UNIQUE (source, domain)
 );
 """
 

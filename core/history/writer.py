@@ -177,6 +177,11 @@ class HistoryWriter:
         if steps:
             self._put(("steps", handle, steps), len(steps))
 
+    def add_merges(self, handle: int, merges: Sequence[tuple[str, str, float]]) -> None:
+        """(domain, the domain it merged into, when) of one source."""
+        if merges:
+            self._put(("merges", handle, merges), len(merges))
+
     def add_action(self, handle: int, action: OperatorAction, clock: float | None) -> None:
         self._put(("action", handle, action, clock), 1)
 
@@ -319,6 +324,11 @@ class HistoryWriter:
             assert sid is not None
             batch.step_rows.extend(step_rows(sid, steps, self._last_roots))
             return len(steps)
+        if kind == "merges":
+            _, handle, merges = message
+            sid = self._sources[handle].id
+            batch.merges.extend((sid, *merge) for merge in merges)
+            return len(merges)
         if kind == "action":
             _, handle, action, clock = message
             sid = self._sources[handle].id
@@ -519,6 +529,8 @@ class HistoryWriter:
                     )
                 if batch.step_rows:
                     insert_rows(conn, "INSERT OR IGNORE INTO domain_steps", batch.step_rows)
+                if batch.merges:
+                    insert_rows(conn, "INSERT OR IGNORE INTO merges", batch.merges)
                 if batch.actions:
                     conn.executemany(
                         "INSERT OR IGNORE INTO actions(source, domain, kind, who, at, clock, text)"

@@ -49,7 +49,9 @@ def test_a_range_lists_domains_that_closed_since(qtbot, theme: Theme, selection:
     assert cells[3] == "a"  # a one-component domain is its own root cause
     assert cells[5] == f"closed {short_time(300)}"
     muted = theme.color("text_muted")
-    index = view.model.index(view.model.row_of(a), 1)
+    a_row = view.model.row_of(a)
+    assert a_row is not None
+    index = view.model.index(a_row, 1)
     assert view.model.data(index, Qt.ItemDataRole.ForegroundRole) == muted
     assert "1 of 1 open domains, 1 closed since" in view.range_label.text()
 
@@ -58,7 +60,9 @@ def test_a_range_lists_domains_that_closed_since(qtbot, theme: Theme, selection:
     selection.set_time_range((50.0, 450.0))
 
     # Selected: the detail says what it was; notes yes, acknowledge and assign no.
-    view.table.selectRow(view.model.row_of(a))
+    a_row = view.model.row_of(a)
+    assert a_row is not None
+    view.table.selectRow(a_row)
     assert view.selected_domain == a
     assert "closed" in str(view.title.text()) and "was major" in str(view.title.text())
     assert f"Closed at {short_time(300)}" in view.detail_text()
