@@ -63,8 +63,10 @@ CAPACITY = 7 * 24 * 60
 """Minutes kept (a week); older minutes scroll out."""
 WINDOW_S = 60 * 60.0
 """Visible span while following the clock."""
-REDRAW_MS = 250
-"""Redraws coalesce to 4/s while alerts stream in: the series are per minute."""
+REDRAW_MS = 1000
+"""Redraws coalesce to 1/s while alerts stream in: the series are per minute (a redraw
+and its repaint cost up to ~20 ms, and four a second moved nothing a minute-wide
+point could show)."""
 HISTORY_LOOKBACK_S = 24 * 60 * 60.0
 """How far before the session the history fills the alerts-firing series."""
 
@@ -546,7 +548,7 @@ class TrendsView(QWidget):
         series.firing[rows] = counts
 
     def refresh(self) -> None:
-        """Recompute what depends on the episodes and redraw (coalesced to 10/s)."""
+        """Recompute what depends on the episodes and redraw (coalesced to once a second)."""
         self._redraw_timer.stop()
         self.compute_firing()
         series = self.series
