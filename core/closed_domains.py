@@ -2,12 +2,16 @@
 
 The engine forgets a domain when its last alerting member resolves, yet "what
 was going on between 02:10 and 02:20" must list the incidents that opened and
-closed in between. `DomainLives` follows each open domain's life at O(1) per
-alert that starts counting on a component (worst severity, most alerting
-members at once, first alert, opening, the top root cause of its last
-ranking) and keeps a `ClosedDomain` when it closes, ordered by closing time
-and bounded (the oldest go first). A domain merged into another is not
-closed: its life folds into the one it joined.
+closed in between. `DomainLives` keeps a `ClosedDomain` when one closes,
+ordered by closing time and bounded (the oldest go first), with its whole
+life: worst severity, most alerting members at once, first alert, opening,
+every component that alerted in it, the top root cause of its last ranking.
+
+All of it is learnt as alerts *leave* a domain, at O(1) each (and on the rare
+upward regrade): every alert that counted in a domain leaves it before it
+closes, and its size peaks just before the first alert leaves after a growth,
+so nothing needs doing as alerts join (the engine's hot path). A domain merged
+into another is not closed: its life folds into the one it joined.
 
 It is part of the engine's state, so it is the same however the engine got
 to its clock: played, sought backwards (rebuilt) or jumped forwards, in
@@ -20,11 +24,10 @@ import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.domain_view import DomainSummary
 from core.model import Severity
 
 KEEP = 50_000
-"""Closed domains kept (the oldest are dropped first)."""
+"""Closed domains kept (the oldest are dropped first, an eighth more at a time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ class DomainLives:
         self._closed: list[ClosedDomain] = []  # by closing time
         self._closing_times: list[float] = []  # closed_at of each, for bisect
         self._by_id: dict[str, ClosedDomain] = {}
+        # components that entered a domain no alert has left yet (no life of its own yet)
+        self._entered: dict[str, set[int]] = {}
 
     # -- following the engine (called by it) ------------------------------------------
 
@@ -103,6 +108,14 @@ class DomainLives:
             life.size = size
         if starts_at < life.first_seen:
             life.first_seen = starts_at
+
+    def entered(self, domain_id: str, node: int) -> None:
+        """`node` started alerting in the domain (the rest is learnt as alerts leave)."""
+        life = self._open.get(domain_id)
+        if life is not None:
+            life.members.add(node)
+        else:
+            self._entered.setdefault(domain_id, set()).add(node)
 
     def ranked(self, domain_id: str, cause: tuple[str, bool] | None) -> None:
         """The domain was ranked: its top candidate (component, alerting) or None."""
@@ -130,7 +143,9 @@ class DomainLives:
         """
         life = self._open.get(domain_id)
         if life is None:
-            life = self._open[domain_id] = _Life(severity, size, starts_at, opened_at, {node})
+            members = self._entered.pop(domain_id, set())
+            members.add(node)
+            life = self._open[domain_id] = _Life(severity, size, starts_at, opened_at, members)
         else:
             self.joined(domain_id, opened_at, size, severity, starts_at, node)
         if life.closing_at is None or time > life.closing_at:
@@ -143,25 +158,35 @@ class DomainLives:
         opened: Iterable[str],
         closed: Iterable[str],
         merged_into: Mapping[str, str],
-        summary: Callable[[str], DomainSummary | None],
         members: Callable[[str], Iterable[int]],
         clock: float | None,
     ) -> None:
-        """One batch's domain changes (the engine's raw ones, short-lived domains included)."""
-        lives = self._open
+        """One batch's domain changes (the engine's raw ones: a domain that opened and
+        closed within the batch is kept too); `members` lists an open domain's components."""
+        lives, entered = self._open, self._entered
+        for domain_id in opened:
+            if domain_id not in lives and domain_id not in entered:
+                # a part split off: its components entered another domain, not this one
+                entered[domain_id] = set(members(domain_id))
         for gone, into in merged_into.items():
+            came = entered.pop(gone, None)
+            if came:
+                life = lives.get(into)
+                (entered.setdefault(into, set()) if life is None else life.members).update(came)
             lost = lives.pop(gone, None)
             if lost is None:
                 continue
             kept = lives.get(into)
             if kept is None:
                 lost.cause = None
+                lost.members |= entered.pop(into, set())
                 lives[into] = lost
             else:
                 kept.fold(lost)
         for domain_id in closed:
             if domain_id in merged_into:
                 continue
+            entered.pop(domain_id, None)
             life = lives.pop(domain_id, None)
             if life is None:
                 continue
@@ -183,27 +208,22 @@ class DomainLives:
                     tuple(sorted(str(ids[n]) for n in life.members)),
                 )
             )
-        for domain_id in opened:  # new, or a part split off: every member is in its life
-            life = lives.get(domain_id)
-            if life is not None:
-                life.members.update(members(domain_id))
-                continue
-            now = summary(domain_id)
-            if now is not None:
-                nodes = set(members(domain_id))
-                lives[domain_id] = _Life(
-                    now.severity, now.size, now.first_seen, now.opened_at, nodes
-                )
 
     def _keep(self, domain: ClosedDomain) -> None:
-        at = bisect.bisect_right(self._closing_times, domain.closed_at)
-        self._closing_times.insert(at, domain.closed_at)
-        self._closed.insert(at, domain)
+        times, kept = self._closing_times, self._closed
+        if not times or domain.closed_at >= times[-1]:  # closings mostly come in order
+            times.append(domain.closed_at)
+            kept.append(domain)
+        else:
+            at = bisect.bisect_right(times, domain.closed_at)
+            times.insert(at, domain.closed_at)
+            kept.insert(at, domain)
         self._by_id[domain.id] = domain
-        if len(self._closed) > self.keep:
-            dropped = self._closed.pop(0)
-            del self._closing_times[0]
-            self._by_id.pop(dropped.id, None)
+        if len(kept) > self.keep + self.keep // 8:  # the oldest go, a slice at a time
+            excess = len(kept) - self.keep
+            for dropped in kept[:excess]:
+                self._by_id.pop(dropped.id, None)
+            del kept[:excess], times[:excess]
 
     # -- reading ----------------------------------------------------------------------
 

@@ -331,14 +331,12 @@ class Engine:
             self._firing[node] = {state.fingerprint}
             self._episodes[node] = self._episodes.get(node, 0) + 1
             self._domains.activate(node, state.last_event_time)
+            record = self._domains.domain_of(node)
+            if record is not None:  # (a part that splits off later keeps it as a member)
+                self._lives.entered(record.id, node)
         else:
             firing.add(state.fingerprint)
             self._touch_component(node)
-        record = self._domains.domain_of(node)
-        if record is not None:
-            self._lives.joined(
-                record.id, record.opened_at, record.size, state.severity, state.starts_at, node
-            )
 
     def _leave(self, state: AlertState, node: int, time: float) -> None:
         """A firing alert stops counting on its component (resolved or re-graded)."""
@@ -408,12 +406,7 @@ class Engine:
             self._summaries.pop(domain_id, None)
             self._changed_in.pop(domain_id, None)
         self._lives.take(
-            changes.opened,
-            changes.closed,
-            changes.merged_into,
-            self.domain_summary,
-            self.domain_members,
-            self.clock,
+            changes.opened, changes.closed, changes.merged_into, self.domain_members, self.clock
         )
         changes.clear()
         delta.clock = self.clock

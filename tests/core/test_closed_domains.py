@@ -168,9 +168,26 @@ def test_a_one_component_domain_is_its_own_root_cause_and_the_oldest_go_first() 
             node=k,
             closes=f"host-{k}",
         )
-        lives.take([], [f"D{k}"], {}, lambda _d: None, lambda _d: (), None)
+        lives.take([], [f"D{k}"], {}, lambda _d: (), None)
     assert [(d.id, d.root_cause, d.root_alerting, d.members) for d in lives.between(0, 10)] == [
         ("D1", "host-1", True, ("host-1",)),
         ("D2", "host-2", True, ("host-2",)),
     ]
     assert lives.get("D0") is None and lives.get("D2") is lives.between(2, 3)[0]
+
+
+def test_closings_out_of_order_are_kept_in_time_order_and_the_oldest_go() -> None:
+    rng = random.Random(11)
+    ends = [float(k) for k in range(40)]
+    rng.shuffle(ends)
+    lives = DomainLives([f"c{k}" for k in range(40)], keep=8)
+    for k, end in enumerate(ends):
+        lives.left(
+            f"D{k}", end, opened_at=0.0, size=1, severity=Severity.INFO, starts_at=0.0, node=k
+        )
+        lives.take([], [f"D{k}"], {}, lambda _d: (), None)
+    kept = lives.between(-math.inf, math.inf)
+    times = [d.closed_at for d in kept]
+    assert times == sorted(times) and 8 <= len(kept) <= 9
+    # what is dropped is always older than what is kept (among the closings seen so far)
+    assert all(lives.get(d.id) is d for d in kept)
