@@ -20,25 +20,12 @@ from console.session import Session
 from console.shell import theme_from_settings
 from console.theme import Theme
 from core.engine import Engine
-from core.graph.loaders import load_topology
-from core.graph.topology import Topology
 from core.model import AlertEvent
-from core.timeline import Record, load_records
 from tests.builders import estate, event
 
 __all__ = ["estate", "event"]  # the console tests import them from here
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
-
-
-@pytest.fixture(scope="session")
-def demo_topology() -> Topology:
-    return load_topology(DEMO / "topology.json")
-
-
-@pytest.fixture(scope="session")
-def demo_records() -> list[Record]:
-    return load_records(DEMO / "alerts.ndjson.gz")
 
 
 @pytest.fixture

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from core.graph.loaders import load_topology
 from core.graph.topology import Topology
 from core.history.reader import HistoryReader
 from core.history.recorder import import_records, replay_source
@@ -26,7 +23,7 @@ from core.replay import ReplayPlayer
 from core.snapshot.archive import read_snapshot
 from core.snapshot.content import SnapshotOptions
 from core.snapshot.export import export_snapshot
-from core.timeline import Record, load_records
+from core.timeline import Record
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 ACTED = parse_time("2026-11-26T02:16:10Z")  # D3, D9 and D14 open side by side
@@ -34,16 +31,6 @@ D14_INTO_D9 = parse_time("2026-11-26T02:16:33.429Z")
 D9_INTO_D3 = parse_time("2026-11-26T02:17:06.810Z")
 PAST = parse_time("2026-11-26T02:20:00Z")
 WALL = 1_900_000_000.0  # when the operator acted (wall time; what is shown never depends on it)
-
-
-@pytest.fixture(scope="module")
-def demo_topology() -> Topology:
-    return load_topology(DEMO / "topology.json")
-
-
-@pytest.fixture(scope="module")
-def demo_records() -> list[Record]:
-    return load_records(DEMO / "alerts.ndjson.gz")
 
 
 def shown(log: OperatorLog, player: ReplayPlayer, domain_id: str) -> DomainState:

@@ -11,28 +11,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
-
-from core.graph.loaders import load_topology
-from core.graph.topology import Topology
 from core.history.cli import shift_json, shift_text
 from core.history.reader import HistoryReader
 from core.history.recorder import import_records, replay_source
 from core.history.writer import HistoryWriter
 from core.operator import OperatorLog
 from core.replay import ReplayPlayer
-from core.timeline import Record, load_records
+from core.timeline import Record
 from tests.core.test_operator_seek import ACTED, D9_INTO_D3, D14_INTO_D9, DEMO, WALL
-
-
-@pytest.fixture(scope="module")
-def demo_topology() -> Topology:
-    return load_topology(DEMO / "topology.json")
-
-
-@pytest.fixture(scope="module")
-def demo_records() -> list[Record]:
-    return load_records(DEMO / "alerts.ndjson.gz")
 
 
 def record(tmp_path: Path, topology, records: list[Record], log: OperatorLog) -> Path:

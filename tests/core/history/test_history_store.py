@@ -33,16 +33,6 @@ DEMO = ROOT / "resources" / "demo"
 
 
 @pytest.fixture(scope="module")
-def demo_topology() -> Topology:
-    return load_topology(DEMO / "topology.json")
-
-
-@pytest.fixture(scope="module")
-def demo_records() -> list[Record]:
-    return load_records(DEMO / "alerts.ndjson.gz")
-
-
-@pytest.fixture(scope="module")
 def demo_history(tmp_path_factory, demo_topology, demo_records) -> Path:
     path = tmp_path_factory.mktemp("history") / "history.sqlite"
     writer = HistoryWriter(path)
