@@ -365,9 +365,20 @@ class AlertStore:
             node = self.engine.topology.index.get(spec.component, -2)
             keep &= col("component") == node
         if spec.domain is not None:
-            code = self._domain_code.get(spec.domain, -2)
-            codes = self.domain_codes()
-            keep &= (codes if rows is None else codes[rows]) == code
+            closed = self.engine.closed_domain(spec.domain)
+            if closed is None:
+                code = self._domain_code.get(spec.domain, -2)
+                codes = self.domain_codes()
+                keep &= (codes if rows is None else codes[rows]) == code
+            else:  # listed for a past time range: its components' alerts while it was open
+                index = self.engine.topology.index
+                nodes = [index[m] for m in closed.members if m in index]
+                ends = col("ends")
+                began = min(closed.first_seen, closed.opened_at)
+                keep &= np.isin(col("component"), nodes)
+                keep &= (col("starts") <= closed.closed_at) & (
+                    col("firing") | np.isnan(ends) | (ends >= began)
+                )
         if spec.time_range is not None:
             start, end = spec.time_range
             ends = col("ends")

@@ -173,3 +173,32 @@ def test_the_domain_box_is_current_when_the_keyboard_moves_it(qtbot) -> None:
     qtbot.keyClick(view.domain_box, Qt.Key.Key_Down)  # from "All domains" to the first one
     assert view.domain_box.currentData() == bridge.engine.domain_ids()[0]
     assert view.model.filter == AlertFilter(domain=bridge.engine.domain_ids()[0])
+
+
+def test_a_closed_domain_filters_to_its_components_alerts_while_it_was_open(qtbot) -> None:
+    topology = Topology.from_edges("abcd", [("a", "b")])  # a depends on b: one domain
+    bridge = EngineBridge(Engine(topology, EngineConfig(bridging=False)))
+    view = AlertsView(bridge, Theme("dark"), Selection())
+    qtbot.addWidget(view)
+    engine = bridge.engine
+
+    def feed(*events) -> None:
+        bridge.push(engine.apply(list(events)))
+        bridge.flush()
+
+    feed(event("a", at=10), event("b", at=11), event("c", at=12))
+    domain = engine.domain_of(topology.index["a"])
+    assert domain is not None and engine.domain_of(topology.index["b"]) == domain
+    feed(
+        event("a", at=20, status=Status.RESOLVED, starts=10, ends=20),
+        event("b", at=21, status=Status.RESOLVED, starts=11, ends=21),
+        event("b", at=40, name="Later"),  # b again, in a new domain, after it closed
+    )
+    closed = engine.closed_domain(domain)
+    assert closed is not None and closed.members == ("a", "b")
+    rows = view.model.store.order(AlertFilter(domain=domain), None, False)
+    shown = {(view.model.store.fingerprints[r]) for r in rows.tolist()}
+    expected = {fp for fp, a in engine.alerts.items() if a.starts_at < 30 and a.component in (0, 1)}
+    assert shown == expected and len(shown) == 2  # a's and b's first alerts; not c's, not later
+    view.selection.set_domain(domain)  # following the incidents list's selection
+    assert view.model.rowCount() == 2
