@@ -52,6 +52,9 @@ __all__ = [  # the domain views are defined in core.domain_view; importable from
 ]
 
 
+_FIRING = Status.FIRING  # a module constant: looked up per event in the hot path
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Tunable correlation behaviour (defaults are what DESIGN.md describes)."""
@@ -246,14 +249,15 @@ class Engine:
             self.stale_total += 1
             delta.stale += 1
             return
-        if state.status is not Status.FIRING and event.status is Status.FIRING:
+        firing, was_firing = event.status is _FIRING, state.status is _FIRING
+        if firing and not was_firing:
             self._refiring(state)  # before this observation changes it
         state.last_event_time = time
         state.annotations = event.annotations
         state.generator_url = event.generator_url or state.generator_url
         state.origin = event.origin
-        if event.status is Status.FIRING:
-            if state.status is Status.FIRING:
+        if firing:
+            if was_firing:
                 state.repeats += 1
                 if event.starts_at < state.starts_at:
                     state.starts_at = event.starts_at
@@ -265,14 +269,14 @@ class Engine:
                     self._regrade(state, event.severity, time)
                 delta.alerts_updated.append(state.fingerprint)
             else:
-                state.status = Status.FIRING
+                state.status = _FIRING
                 state.severity = event.severity
                 state.starts_at = event.starts_at
                 state.ends_at = event.ends_at
                 state.episodes += 1
                 delta.alerts_updated.append(state.fingerprint)
                 self._start_firing(state)
-        elif state.status is Status.FIRING:
+        elif was_firing:
             self._stop_firing(state, event.ends_at if event.ends_at is not None else time)
         else:
             if event.ends_at is not None:
