@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.bridge import EngineBridge
 from console.source import RateMeter, SourceState
 from core.ingest.kafka_live import Chunk, ConnectionState, LiveConsumer, LiveStatus
+from core.model import duration_text
 
 TICK_MS: Final = 33
 MAX_EVENTS_PER_TICK: Final = 2_000
@@ -39,7 +40,7 @@ _STATES: Final = {
 def describe_status(status: LiveStatus, now: float | None = None) -> str:
     """One line for the status bar: connection, how long down, total lag."""
     if status.state is ConnectionState.DOWN:
-        return f"broker down {_duration(status.down_for(now))}, reconnecting"
+        return f"broker down {duration_text(status.down_for(now))}, reconnecting"
     if status.state is ConnectionState.FAILED:
         return f"failed: {status.error}" if status.error else "failed"
     if status.state is ConnectionState.CONNECTING:
@@ -57,15 +58,6 @@ def describe_lag(status: LiveStatus) -> tuple[str, str]:
         return "lag --", "No partitions assigned yet"
     parts = [f"{topic}/{partition}: {lag:,}" for (topic, partition), lag in status.lag.items()]
     return f"lag {status.total_lag:,}", "Consumer lag per partition\n" + "\n".join(parts)
-
-
-def _duration(seconds: float) -> str:
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 class KafkaSource(QObject):

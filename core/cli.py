@@ -129,15 +129,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def time_option(text: str | None, option: str) -> float | None:
+    """A command-line time (RFC 3339 or epoch s/ms), None if not given; UsageError names it."""
+    if text is None:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from core.analysis import analyze_replay, render_text
 
-    at = None
-    if args.at is not None:
-        try:
-            at = parse_time(args.at)
-        except ValueError as exc:
-            raise UsageError(f"--at: {exc}") from None
+    at = time_option(args.at, "--at")
     labels = tuple(label.strip() for label in args.component_labels.split(",") if label.strip())
     if not labels:
         raise UsageError("--component-labels: give at least one label name")

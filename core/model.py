@@ -126,6 +126,18 @@ def format_time(ts: float) -> str:
     return text.replace("+00:00", "Z")
 
 
+def duration_text(seconds: float | None) -> str:
+    """'–' for none, else 45s, 12m05s, 3h20m."""
+    if seconds is None:
+        return "\u2013"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
 def parse_time(text: str) -> float:
     """Parse RFC 3339 (or a bare number of seconds/milliseconds since the epoch).
 

@@ -33,9 +33,9 @@ from console.background import Background
 from console.bridge import EngineBridge
 from console.theme import Theme
 from console.widgets.tables import list_table
-from core.history.cli import duration_text, resolve_text
+from core.history.cli import resolve_text
 from core.history.reader import HistoryReader, ShiftReport
-from core.model import format_time
+from core.model import duration_text, format_time
 from core.textsafe import safe_text
 
 SPANS: tuple[tuple[str, float], ...] = (

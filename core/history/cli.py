@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.history.paths import default_history_path
+from core.model import duration_text
 
 if TYPE_CHECKING:
     from core.cli import Subparsers
@@ -79,18 +80,6 @@ def _db(args: argparse.Namespace) -> Path:
     return Path(args.db).expanduser() if args.db else default_history_path()
 
 
-def _time(text: str | None, option: str) -> float | None:
-    from core.cli import UsageError
-    from core.model import parse_time
-
-    if text is None:
-        return None
-    try:
-        return parse_time(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
-
-
 def _import(args: argparse.Namespace) -> int:
     from core.cli import UsageError
     from core.graph.loaders import TopologyError, load_topology
@@ -133,12 +122,12 @@ def _reader(args: argparse.Namespace) -> Any:
 
 def _show(args: argparse.Namespace) -> int:
     from core.analysis import render_text
-    from core.cli import UsageError
+    from core.cli import UsageError, time_option
     from core.graph.loaders import TopologyError, load_topology
     from core.history.store import HistoryError
     from core.history.timetravel import analysis_from_history
 
-    at = _time(args.at, "--at")
+    at = time_option(args.at, "--at")
     with _reader(args) as reader:
         topology_path = args.topology
         if topology_path is None:
@@ -164,10 +153,10 @@ def _latest_topology(reader: Any) -> str:
 
 
 def _shift(args: argparse.Namespace) -> int:
-    from core.cli import UsageError
+    from core.cli import UsageError, time_option
 
-    end = _time(args.end, "--to")
-    start = _time(args.start, "--from")
+    end = time_option(args.end, "--to")
+    start = time_option(args.start, "--from")
     with _reader(args) as reader:
         if end is None:
             span = reader.time_span()
@@ -202,7 +191,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from core.cli import UsageError
+    from core.cli import UsageError, time_option
     from core.history.retention import prune, retention_cutoff
     from core.history.store import HistoryError, connect
     from core.model import format_time
@@ -215,7 +204,7 @@ def _prune(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     try:
         if args.before is not None:
-            cutoff = _time(args.before, "--before")
+            cutoff = time_option(args.before, "--before")
         else:
             cutoff = retention_cutoff(conn, args.retention_days)
         if cutoff is None:
@@ -263,18 +252,6 @@ def shift_json(report: ShiftReport) -> dict[str, Any]:
             for n in report.noisiest
         ],
     }
-
-
-def duration_text(seconds: float | None) -> str:
-    """'–' for none, else 45s, 12m05s, 3h20m."""
-    if seconds is None:
-        return "\u2013"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 def resolve_text(outcome: DomainOutcome) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.cli import Subparsers, UsageError
+from core.cli import Subparsers, UsageError, time_option
 from core.ingest.mapping import DEFAULT_COMPONENT_LABELS
 
 if TYPE_CHECKING:
@@ -98,19 +98,13 @@ def _snapshot(args: argparse.Namespace) -> int:
     from core.engine import EngineConfig
     from core.graph.loaders import TopologyError, load_topology
     from core.ingest.replay import ReplayError
-    from core.model import parse_time
     from core.snapshot.archive import SnapshotError
     from core.snapshot.content import SnapshotOptions
     from core.snapshot.export import export_snapshot, redaction_key
     from core.snapshot.redact import RedactionError, parse_patterns
     from core.timeline import load_records
 
-    at = None
-    if args.at is not None:
-        try:
-            at = parse_time(args.at)
-        except ValueError as exc:
-            raise UsageError(f"--at: {exc}") from None
+    at = time_option(args.at, "--at")
     try:
         window = parse_duration(args.window)
     except ValueError as exc:
