@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from console.kafka_source import KafkaSource, describe_lag, describe_status
+from console.pacing import CLOCK_MS, Throttle
 from console.replay_source import ReplaySource, speed_label
 from console.session import Session
 from console.source import SourceState
+from console.widgets.steady import SteadyLabel
 from core.engine import Engine
 from core.ingest.kafka_live import LiveStatus
 from core.model import Rejected, format_time
@@ -16,10 +17,11 @@ from core.model import Rejected, format_time
 MESSAGE_MS = 8_000
 
 
-def _label(name: str, parent: QWidget, tip: str) -> QLabel:
-    label = QLabel(parent)
+def _label(name: str, parent: QWidget, tip: str, *, samples: tuple[str, ...] = ()) -> QLabel:
+    # Plain text: file names are not markup. Steady: the clock and the counts
+    # change every replay tick, which must not re-lay out the window.
+    label = SteadyLabel(parent, samples=samples)
     label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
     label.setAccessibleName(tip)
     label.setToolTip(tip)
     return label
@@ -39,9 +41,13 @@ class StatusBar(QStatusBar):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.source = _label("statusSource", self, "Alert source")
-        self.rate = _label("statusRate", self, "Events applied per second")
-        self.rejected = _label("statusRejected", self, "Rejected records")
-        self.clock = _label("statusClock", self, "Replay clock (UTC)")
+        self.rate = _label(
+            "statusRate", self, "Events applied per second", samples=("000,000 events/s",)
+        )
+        self.rejected = _label(
+            "statusRejected", self, "Rejected records", samples=("0,000 rejected",)
+        )
+        self.clock = _label("statusClock", self, "Replay clock (UTC)", samples=("00:00:00",))
         self.lag = _label("statusLag", self, "Live lag")
         self.lag.hide()  # the live Kafka source fills this slot
         self.addPermanentWidget(self.progress)
@@ -54,6 +60,8 @@ class StatusBar(QStatusBar):
         session.sig_source_changed.connect(self._source_changed)
         session.sig_state_changed.connect(self._state_changed)
         session.sig_rate_changed.connect(self._rate_changed)
+        self._time = 0.0
+        self._clock_pace = Throttle(CLOCK_MS, self._show_time, self)
         session.sig_time_changed.connect(self._time_changed)
         session.bridge.sig_rejected.connect(self._rejected)
         session.bridge.sig_engine_reset.connect(self._engine_reset)
@@ -105,6 +113,7 @@ class StatusBar(QStatusBar):
             self.lag.setToolTip(tip)
 
     def _state_changed(self, state: str) -> None:
+        self._clock_pace.flush()
         if self.session.live is not None:
             self._live_status(self.session.live.status)
             return
@@ -121,7 +130,11 @@ class StatusBar(QStatusBar):
         self.rate.setText(f"{rate:,.0f} events/s")
 
     def _time_changed(self, time: float) -> None:
-        self.clock.setText(format_time(int(time)))
+        self._time = time
+        self._clock_pace.request()
+
+    def _show_time(self) -> None:
+        self.clock.setText(format_time(int(self._time)))
 
     def _rejected(self, _records: list[Rejected]) -> None:
         self._show_rejected(self.session.bridge.engine.rejected_total)

@@ -40,6 +40,7 @@ from console.views.alert_model import AlertTableModel, column_title
 from console.views.alert_store import BASE_COLUMNS, AlertFilter, short_time
 from console.widgets.painted_table import PaintedTableView
 from console.widgets.plain import plain_label, set_plain
+from console.widgets.steady import SteadyLabel
 from console.widgets.tables import show_row
 from core.engine import Engine
 from core.model import Severity
@@ -140,7 +141,9 @@ class AlertsView(QWidget):
         self.time_clear.setToolTip("Clear the time range chosen on the trends view")
         self.time_clear.clicked.connect(lambda: selection.set_time_range(None))
 
-        self.count_label: QLabel = plain_label("", self)
+        # Steady: the count changes with every engine frame while playing.
+        self.count_label: QLabel = SteadyLabel(self, samples=("000,000 of 000,000",))
+        self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -267,7 +270,7 @@ class AlertsView(QWidget):
         self._show_count(self.model.rowCount(), self.model.total)
 
     def _show_count(self, visible: int, total: int) -> None:
-        set_plain(self.count_label, f"{visible:,} of {total:,}")
+        self.count_label.setText(f"{visible:,} of {total:,}")
 
     # -- columns --------------------------------------------------------------------
 

@@ -19,17 +19,18 @@ from PySide6.QtWidgets import (
     QAbstractSlider,
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QSlider,
     QToolButton,
     QWidget,
 )
 
 from console.kafka_source import KafkaSource, describe_lag, describe_status
+from console.pacing import CLOCK_MS, Throttle
 from console.replay_source import SPEEDS, ReplaySource, speed_label
 from console.session import Session
 from console.source import SourceState
 from console.theme import Theme
+from console.widgets.steady import SteadyLabel
 from core.ingest.kafka_live import LiveStatus
 from core.model import format_time
 
@@ -78,15 +79,13 @@ class ReplayBar(QWidget):
         self.slider.sliderReleased.connect(self._released)
         self.slider.actionTriggered.connect(self._slider_action)
 
-        self.clock = QLabel("--", self)
+        self.clock = SteadyLabel(self, samples=("0" * 26,))
+        self.clock.setText("--")
         self.clock.setObjectName("replayClock")
-        self.clock.setTextFormat(Qt.TextFormat.PlainText)
         self.clock.setAccessibleName("Replay time")
         self.clock.setToolTip("Replay time (UTC)")
-        self.clock.setMinimumWidth(self.clock.fontMetrics().horizontalAdvance("0" * 28))
 
-        self.position = QLabel("", self)
-        self.position.setTextFormat(Qt.TextFormat.PlainText)
+        self.position = SteadyLabel(self)
         self.position.setAccessibleName("Replay position")
         self.position.setObjectName("replayPosition")
 
@@ -110,6 +109,9 @@ class ReplayBar(QWidget):
         self._seek_timer.setInterval(150)
         self._seek_timer.timeout.connect(self._seek_to_slider)
 
+        # The clock, timeline and position show a playing replay ~10 times a second,
+        # not at every tick (see console.pacing).
+        self._clock_pace = Throttle(CLOCK_MS, self._show_time, self)
         theme.sig_changed.connect(self._apply_fonts)
         self._apply_fonts()
         session.sig_source_changed.connect(self._source_changed)
@@ -124,7 +126,7 @@ class ReplayBar(QWidget):
 
     def _source_changed(self, replay: ReplaySource | None) -> None:
         if self.replay is not None:
-            self.replay.sig_time_changed.disconnect(self._time_changed)
+            self.replay.sig_time_changed.disconnect(self._clock_pace.request)
             self.replay.sig_state_changed.disconnect(self._state_changed)
             self.replay.sig_speed_changed.disconnect(self._speed_changed)
         self.replay = replay
@@ -145,7 +147,9 @@ class ReplayBar(QWidget):
         self._show_transport(True)
         self.clock.setToolTip("Replay time (UTC)")
         self.position.setToolTip("")
-        replay.sig_time_changed.connect(self._time_changed)
+        total = len(replay.player)
+        self.position.add_samples(f"{total:,} / {total:,}", "seeking\u2026")
+        replay.sig_time_changed.connect(self._clock_pace.request)
         replay.sig_state_changed.connect(self._state_changed)
         replay.sig_speed_changed.connect(self._speed_changed)
         self._speed_changed(replay.speed)
@@ -196,6 +200,10 @@ class ReplayBar(QWidget):
         if self.session.live is not None and self.replay is None:
             self.clock.setText(_newest(time))
 
+    def _show_time(self) -> None:
+        if self.replay is not None:
+            self._time_changed(self.replay.time)
+
     def _time_changed(self, time: float) -> None:
         replay = self.replay
         if replay is None:
@@ -209,6 +217,7 @@ class ReplayBar(QWidget):
         self.position.setText(f"{replay.player.applied:,} / {total:,}")
 
     def _state_changed(self, state: str) -> None:
+        self._clock_pace.flush()
         playing = state == SourceState.PLAYING.value
         self.play_button.setChecked(playing)
         self.play_button.setText(_PAUSE if playing else _PLAY)
@@ -224,8 +233,7 @@ class ReplayBar(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setPointSizeF(self.theme.font(1.1).pointSizeF())
         mono.setBold(True)
-        self.clock.setFont(mono)
-        self.clock.setMinimumWidth(self.clock.fontMetrics().horizontalAdvance("0" * 26))
+        self.clock.setFont(mono)  # refits to its samples
 
     # -- operator input ----------------------------------------------------
 
