@@ -24,7 +24,7 @@ order and the merges.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["ActionKind", "DomainState", "Note", "OperatorAction", "OperatorLog"]
@@ -127,6 +127,10 @@ class OperatorLog:
     def actions(self) -> tuple[OperatorAction, ...]:
         """Every action so far, in the order it was recorded."""
         return tuple(self._actions)
+
+    def domains(self) -> KeysView[str]:
+        """The domains with at least one action of their own."""
+        return self._positions.keys()
 
     def actions_for(self, domain_id: str) -> list[OperatorAction]:
         return [a for a in self._actions if a.domain_id == domain_id]

@@ -51,6 +51,7 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import age, short_time
 from console.views.incidents_text import (
     CLOSED_IMPACT,
+    NO_OPERATOR_STATE,
     PENDING,
     closed_cause_text,
     closed_detail_text,
@@ -137,6 +138,7 @@ class IncidentsModel(KeyedTableModel):
         self.engine, self.theme, self.log = engine, theme, log
         self.views = views if views is not None else DomainViews(engine, self)
         self.time_range: TimeRange | None = None
+        self._acted: set[str] | None = None  # during cell_looks: see _showing_actions
         self._summaries: dict[str, DomainSummary] = {}
         self._order_keys: dict[str, tuple[int, int, float, tuple[int, str]]] = {}
         self._closed: dict[str, tuple[ClosedDomain, DomainSummary]] = {}  # shown, in the range
@@ -243,6 +245,7 @@ class IncidentsModel(KeyedTableModel):
         """
         keys, look, summary_of = self.keys, self._look, self._row_summary
         blank = CellLook("", self.theme.color("text"), None, LEFT_ALIGNED)
+        self._acted = self._showing_actions()
         block = []
         for row in rows:
             summary = summary_of(keys[row]) if row < len(keys) else None
@@ -250,7 +253,25 @@ class IncidentsModel(KeyedTableModel):
                 block.append([blank] * len(columns))
             else:
                 block.append([look(summary, column) for column in columns])
+        self._acted = None
         return block
+
+    def _showing_actions(self) -> set[str]:
+        """The open domains that show an operator action: those acted on, and those they
+        went on to merge into (`Engine.merged_into`, as `Engine.merged_from` follows).
+
+        A repaint asks every visible row's operator state; a domain that has
+        absorbed hundreds of others would list and sort them all on each
+        repaint, while the operator has touched only a few domains.
+        """
+        merged_into = self.engine.merged_into
+        showing: set[str] = set()
+        for domain_id in self.log.domains():
+            at: str | None = domain_id
+            while at is not None and at not in showing:
+                showing.add(at)
+                at = merged_into.get(at)
+        return showing
 
     def _look(self, summary: DomainSummary, column: int) -> CellLook:
         """How a domain's cell is shown: escaped text, colours, alignment."""
@@ -301,6 +322,8 @@ class IncidentsModel(KeyedTableModel):
         if column == self.AGE_COLUMN:
             clock = self.engine.clock
             return "" if clock is None else age(clock - summary.first_seen)
+        if self._acted is not None and summary.id not in self._acted:
+            return NO_OPERATOR_STATE
         return safe_text(operator_text(self.log, summary.id, self.engine.merged_from(summary.id)))
 
     def _summarize(self, domain_ids: list[str]) -> None:

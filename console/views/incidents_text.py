@@ -65,6 +65,10 @@ def notes_lines(state: DomainState) -> list[str]:
     return ["", "Notes", *(f"  {short_time(n.at)} {n.who}: {n.text}" for n in state.notes)]
 
 
+NO_OPERATOR_STATE = "unacknowledged"
+"""The operator column of a domain nobody has acted on (nor on one merged into it)."""
+
+
 def operator_text(log: OperatorLog, domain_id: str, merged_from: Sequence[str] = ()) -> str:
     """Acknowledgement, assignee and notes as the domain shows them (`OperatorLog.shown`)."""
     state = log.shown(domain_id, merged_from)
@@ -75,7 +79,7 @@ def operator_text(log: OperatorLog, domain_id: str, merged_from: Sequence[str] =
         parts.append(f"\u2192 {state.assignee}")
     if state.notes:
         parts.append(f"{len(state.notes)} note" + ("s" if len(state.notes) > 1 else ""))
-    return " · ".join(parts) if parts else "unacknowledged"
+    return " · ".join(parts) if parts else NO_OPERATOR_STATE
 
 
 def domain_detail_text(

@@ -70,13 +70,16 @@ class Window:
         self.qtbot.waitUntil(lambda: self.incidents.selected_domain == domain_id, timeout=10_000)
 
     def operator(self, domain_id: str) -> str:
-        """The Operator column of a domain's row (the model's data, as the table shows it)."""
+        """The Operator column of a domain's row (the model's data, and as the table paints it)."""
         model = self.incidents.model
         row = model.row_of(domain_id)
         assert row is not None, f"{domain_id} is not listed"
         column = len(model.headers) - 1
         text = model.data(model.index(row, column), Qt.ItemDataRole.DisplayRole)
         assert isinstance(text, str)
+        # What the table paints (one call for the visible rows) says the same.
+        painted = model.cell_looks(range(model.rowCount()), [column])
+        assert painted[row][0].text == text
         return text
 
     def operator_column(self) -> dict[str, str]:
