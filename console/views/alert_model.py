@@ -21,6 +21,7 @@ from console.theme import SEVERITY_GLYPHS, Theme
 from console.views.alert_store import (
     BASE_COLUMNS,
     LABEL_PREFIX,
+    AgeClock,
     AlertFilter,
     AlertStore,
     IntArray,
@@ -63,6 +64,7 @@ class AlertTableModel(FlatTableModel):
         self.descending = False
         self._order: IntArray = np.zeros(0, dtype=np.int64)
         self._keys: np.ndarray[Any, Any] = np.zeros(0)
+        self._ages = AgeClock()
         self._cache_colors()
         self._recompute()
         theme.sig_changed.connect(self._restyle)
@@ -256,7 +258,9 @@ class AlertTableModel(FlatTableModel):
             self.dataChanged.emit(self.index(0, column), self.index(self._order.size - 1, column))
 
     def clock_changed(self) -> None:
-        """Ages of firing alerts moved on."""
+        """Ages of firing alerts moved on (repainted once the clock moved AGE_STEP)."""
+        if not self._ages.moved(self.store.engine.clock):
+            return
         if "ends" in self.columns and self._order.size:
             column = self.columns.index("ends")
             self.dataChanged.emit(

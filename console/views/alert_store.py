@@ -514,6 +514,31 @@ def short_time(ts: float) -> str:
     return f"{text[5:10]} {text[11:19]}"
 
 
+AGE_STEP = 0.5
+"""Event-time seconds the clock moves before the ages on screen are repainted.
+
+Ages show whole seconds (`age`) and the engine's clock reaches the views up
+to 20 times a second; repainting the age columns each time redrew the same
+texts (the incidents and alerts tables repainted at every frame). An age is
+at most this late, in event time."""
+
+
+class AgeClock:
+    """Whether ages on screen need repainting after the clock moved (see AGE_STEP)."""
+
+    def __init__(self) -> None:
+        self._shown: float | None = None
+
+    def moved(self, clock: float | None) -> bool:
+        """True (and remembered as shown) when `clock` is AGE_STEP or more from the last shown."""
+        if clock is None:
+            return False
+        if self._shown is not None and abs(clock - self._shown) < AGE_STEP:
+            return False
+        self._shown = clock
+        return True
+
+
 def age(seconds: float) -> str:
     """A compact duration: 45s, 12m, 3h05m, 2d04h."""
     s = max(0, int(seconds))

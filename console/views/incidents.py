@@ -48,7 +48,7 @@ from console.bridge import EngineBridge
 from console.domain_views import DomainViews
 from console.selection import Selection, TimeRange
 from console.theme import SEVERITY_GLYPHS, Theme
-from console.views.alert_store import age, short_time
+from console.views.alert_store import AgeClock, age, short_time
 from console.views.incidents_text import (
     CLOSED_IMPACT,
     NO_OPERATOR_STATE,
@@ -451,6 +451,7 @@ class IncidentsView(QWidget):
         bridge.sig_engine_reset.connect(self._engine_reset)
         bridge.sig_domains_merged.connect(self._domains_merged)
         bridge.sig_domains_changed.connect(self._domains_changed)
+        self._ages = AgeClock()
         bridge.sig_clock_changed.connect(self._clock_changed)
         bridge.views.sig_ready.connect(self._views_ready)
         selection.sig_domain_changed.connect(self._follow_domain)
@@ -632,8 +633,8 @@ class IncidentsView(QWidget):
         )
         self.range_label.show()
 
-    def _clock_changed(self, _clock: float) -> None:
-        if self.model.keys:
+    def _clock_changed(self, clock: float) -> None:
+        if self.model.keys and self._ages.moved(clock):
             column = self.model.AGE_COLUMN
             self.model.dataChanged.emit(
                 self.model.index(0, column), self.model.index(len(self.model.keys) - 1, column)
