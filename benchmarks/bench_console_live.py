@@ -35,6 +35,9 @@ What is measured (wall clock, `time.perf_counter`, on the GUI thread):
 - *full-window grab*: `window.grab()` (a complete repaint of every dock into
   a pixmap) at the final state, median of GRABS.
 
+- *GUI thread CPU*: CPU time the GUI thread used while playing
+  (`time.thread_time`), against the wall time: the console's own work, which
+  other processes on the machine do not inflate (the turn figures they do).
 - *garbage collection*: every cyclic collection on any thread (gc.callbacks),
   by generation: how many and how long (each one stops the GUI thread).
 
@@ -62,7 +65,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from benchmarks.bench_blast_radius import layered_dag
@@ -370,12 +373,21 @@ def _line(what: str, values: Sequence[float]) -> str:
 
 
 def _wait(app: QApplication, done: Any, timeout: float) -> None:
+    """Run the event loop as the console does (`exec`, sleeping only when there is
+    nothing to do) until `done()`; a loop of processEvents() and sleeps would
+    hold every timer and posted event back for the sleep and run them in one
+    turn, which the console's own loop never does."""
     deadline = time.perf_counter() + timeout
-    while not done():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("gave up waiting")
-        app.processEvents()
-        time.sleep(0.005)
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(20)
+    check.timeout.connect(lambda: loop.quit() if done() or time.perf_counter() > deadline else None)
+    check.start()
+    if not done():
+        loop.exec()
+    check.stop()
+    if not done():
+        raise TimeoutError("gave up waiting")
 
 
 class GcWatch:
@@ -482,6 +494,7 @@ def main() -> None:
     latency.active = attribution.active = collections.active = True
     heartbeat.start()
     started = time.perf_counter()
+    cpu_started, process_started = time.thread_time(), time.process_time()
     replay.play()
     try:
         _wait(app, lambda: replay.player.finished, seconds * 3 + 10)
@@ -489,9 +502,10 @@ def main() -> None:
         replay.pause()
         print(f"NOT KEEPING UP: stopped after {time.perf_counter() - started:.0f} s")
     wall = time.perf_counter() - started
-    for _ in range(50):  # let the last flush and repaint land
-        app.processEvents()
-        time.sleep(0.002)
+    cpu, process_cpu = time.thread_time() - cpu_started, time.process_time() - process_started
+    settle = QEventLoop()  # let the last flush and repaint land
+    QTimer.singleShot(150, settle.quit)
+    settle.exec()
     heartbeat.stop()
     latency.active = attribution.active = collections.active = False
     engine = session.bridge.engine
@@ -512,6 +526,14 @@ def main() -> None:
         f"{sum(t > 50 for t in turns):,} over 50 ms)"
     )
     print(f"  GUI thread busy {sum(busy) / (wall * 1000):.0%} of the wall time (turns >= 1 ms)")
+    print(
+        f"  GUI thread CPU {cpu:.2f} s in {wall:.2f} s of wall ({cpu / wall:.0%}; what the"
+        " console's work costs, whatever else runs on the machine)"
+    )
+    print(
+        f"  other threads CPU {process_cpu - cpu:.2f} s (domain views, layout, Qt's own),"
+        " which hold the GIL the GUI thread waits for"
+    )
     print(_line("window repaint (UpdateRequest sync)", paints.repaints_ms))
     print("alert latency (ms):")
     print(_line("engine entry -> alerts model + canvas", latency.to_model_ms))
