@@ -5,10 +5,9 @@ Whoever drives the engine (replay, live source) hands each `EngineDelta` to
 `interval_ms` (FRAME_MS), so a storm of 100k alerts costs the views a handful
 of updates, not 100k. The views follow the engine at most 20 times a second:
 every update repaints the canvas, tables and incidents, and at 60 a second
-those repaints alone filled the GUI thread at 5,000 alerts/s (frames of
-20-26 ms, p99 52-82 ms); at 20 a second frames stay under 16 ms (p99 under
-50) and an alert still reaches the screen well within 250 ms, while panning,
-zooming and scrolling repaint at once as ever (bench_console_live.py).
+those repaints alone filled the GUI thread at 5,000 alerts/s; at 20 a second
+an alert still reaches the screen well within 250 ms, while panning, zooming
+and scrolling repaint at once as ever (bench_console_live.py).
 
 Views hold no engine state of their own: on a signal they read what they need
 from `bridge.engine`, and domain views (ranking, blast radius) from
@@ -49,7 +48,8 @@ class EngineBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._frame_due)
+        self._flush_posted = False
         self._clear()
 
     def _clear(self) -> None:
@@ -91,6 +91,25 @@ class EngineBridge(QObject):
             self._clock = delta.clock
         if not self._timer.isActive():
             self._timer.start()
+
+    def _frame_due(self) -> None:
+        """A frame is due: flush from the event queue, not from this timer's turn.
+
+        Qt runs every due timer in one pass of its event loop and the repaints
+        that a pass caused in the next pass, before it looks at input again:
+        a replay tick (engine apply), this flush (every view's update) and the
+        repaint would run back to back, ~30 ms with the GUI thread busy at
+        5,000 alerts/s. A flush posted as an event runs in the next pass, and
+        the repaint it causes in the pass after that, so the loop gets to
+        input (and the screen) between the three.
+        """
+        if not self._flush_posted:
+            self._flush_posted = True
+            QTimer.singleShot(0, self, self._posted_flush)  # dropped if the bridge goes
+
+    def _posted_flush(self) -> None:
+        self._flush_posted = False
+        self.flush()
 
     def flush(self) -> None:
         """Emit what is queued now (tests call this instead of waiting a frame)."""
