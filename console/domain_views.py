@@ -59,6 +59,11 @@ class DomainViews(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._start_next)
+        self._small: dict[str, tuple[float, DomainView]] = {}  # listed: when built, the view
+        self._outdated: dict[str, None] = {}  # listed showed an older view of these
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.timeout.connect(self._outdated_ready)
         self._warm_up(engine)
 
     # -- reading ------------------------------------------------------------------
@@ -81,6 +86,40 @@ class DomainViews(QObject):
         self._request(domain_id)
         return self._latest.get(domain_id)
 
+    def listed(self, domain_id: str) -> DomainView | None:
+        """`view` for a list row that repaints whenever its domain changes.
+
+        A small domain that keeps changing (an incident gathering members)
+        would be ranked again at every repaint, up to 20 times a second: here
+        it is rebuilt at most every `interval_s`, like a large one, and
+        meanwhile its previous view is shown; `sig_ready` names it once the
+        interval has passed, so the row repaints with its current view.
+        """
+        engine = self.engine
+        view = engine.cached_domain(domain_id)
+        if view is not None:
+            return view
+        size = engine.domain_size(domain_id)
+        if not size or size > self.sync_members:
+            return self.view(domain_id)
+        now = time.perf_counter()
+        built = self._small.get(domain_id)
+        if built is not None and now - built[0] < self.interval_s:
+            self._outdated[domain_id] = None
+            if not self._refresh.isActive():
+                self._refresh.start(max(1, math.ceil((built[0] + self.interval_s - now) * 1000)))
+            return built[1]
+        view = engine.domain(domain_id)
+        if view is not None:
+            self._small[domain_id] = (now, view)
+        return view
+
+    def _outdated_ready(self) -> None:
+        outdated = [d for d in self._outdated if self.engine.domain_size(d)]
+        self._outdated.clear()
+        if outdated:
+            self.sig_ready.emit(outdated)
+
     def is_current(self, domain_id: str) -> bool:
         """Whether `view` gives the domain's view as of the engine's current state."""
         engine = self.engine
@@ -102,7 +141,10 @@ class DomainViews(QObject):
         self._latest.clear()
         self._queued.clear()
         self._started.clear()
+        self._small.clear()
+        self._outdated.clear()
         self._timer.stop()
+        self._refresh.stop()
         if topology_changed:
             self._warm_up(engine)
 
@@ -112,10 +154,13 @@ class DomainViews(QObject):
             self._latest.pop(domain_id, None)
             self._queued.pop(domain_id, None)
             self._started.pop(domain_id, None)
+            self._small.pop(domain_id, None)
+            self._outdated.pop(domain_id, None)
 
     def shutdown(self) -> None:
         """Stop the worker (waits for a build in progress)."""
         self._timer.stop()
+        self._refresh.stop()
         self._queued.clear()
         self._background.shutdown()
 

@@ -291,7 +291,7 @@ class IncidentsModel(KeyedTableModel):
             )
         foreground = theme.color("text")
         if column == self.ROOT_CAUSE_COLUMN:
-            view = self.view(summary.id)
+            view = self.views.listed(summary.id)
             if view is not None and view.root_causes and not view.root_causes[0].alerting:
                 foreground = theme.color("silent")
         return CellLook(self._text(summary, column), foreground, None, alignment)
@@ -313,7 +313,7 @@ class IncidentsModel(KeyedTableModel):
         if column == 2:
             return str(summary.size)
         if column in (self.ROOT_CAUSE_COLUMN, self.IMPACT_COLUMN):
-            view = self.view(summary.id)
+            view = self.views.listed(summary.id)
             if view is None:
                 return PENDING
             if column == self.IMPACT_COLUMN:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.bridge import EngineBridge
+from console.domain_views import DomainViews
 from core.engine import Engine
 from core.graph.topology import Topology
 from core.model import AlertEvent
@@ -73,3 +74,26 @@ def test_a_result_for_a_replaced_engine_is_dropped(qtbot) -> None:
     qtbot.waitUntil(lambda: not views.busy, timeout=10_000)
     assert ready == [] and views.view(domain_id) is None
     bridge.shutdown()
+
+
+def test_a_listed_small_domain_is_ranked_at_most_once_an_interval_then_caught_up(qtbot) -> None:
+    """The incidents list repaints a changing domain up to 20 times a second: a small
+    domain listed again within the interval shows its previous view, and the row is
+    told to repaint (sig_ready) once the interval has passed, with the current view."""
+    topology = chain(10)
+    engine = Engine(topology)
+    views = DomainViews(engine, interval_s=0.3)
+    engine.apply(firing(["c0", "c1"], at=1))
+    (domain_id,) = engine.domain_ids()
+    first = views.listed(domain_id)
+    assert first is not None and first.size == 2
+    engine.apply(firing(["c2"], at=10))  # it grows within the interval
+    with qtbot.waitSignal(views.sig_ready, timeout=5_000) as ready:
+        assert views.listed(domain_id) is first  # the previous view, not a new ranking
+    assert ready.args == [[domain_id]]
+    current = views.listed(domain_id)
+    assert current is not None and current.size == 3
+    assert current == engine.domain(domain_id)
+    # Not changing: the current view at once, nothing more to announce.
+    assert views.listed(domain_id) is current
+    views.shutdown()
