@@ -38,7 +38,15 @@ from PySide6.QtGui import (
     QPen,
     QStaticText,
 )
-from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QHeaderView,
+    QScrollBar,
+    QStyle,
+    QStyleOptionSlider,
+    QTableView,
+    QWidget,
+)
 
 from console.theme import Theme
 
@@ -70,6 +78,45 @@ class PaintedRows(Protocol):
         ...
 
 
+class SteadyScrollBar(QScrollBar):
+    """A scroll bar that repaints only when what it shows moves.
+
+    Rows arriving in a long table change the scroll bar's range at every
+    frame, and QScrollBar repaints itself at each change (~2 ms with the
+    themes' style sheet) though its handle, at the minimum size among
+    thousands of rows, stays on the same pixels. Here a range or value change
+    repaints only when the handle's rectangle or the enabled state changed.
+    """
+
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self._shown: tuple[QRect, bool] | None = None
+
+    def sliderChange(self, change: QAbstractSlider.SliderChange) -> None:  # noqa: N802
+        if change in _MOVES and self._looks() == self._shown:
+            return
+        super().sliderChange(change)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        self._shown = self._looks()
+        super().paintEvent(event)
+
+    def _looks(self) -> tuple[QRect, bool]:
+        """Where the handle is drawn, and whether the bar is drawn as usable."""
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        handle = self.style().subControlRect(_SCROLL_BAR, option, _HANDLE, self)
+        return handle, self.minimum() < self.maximum()
+
+
+_SCROLL_BAR = QStyle.ComplexControl.CC_ScrollBar
+_HANDLE = QStyle.SubControl.SC_ScrollBarSlider
+_MOVES = (
+    QAbstractSlider.SliderChange.SliderRangeChange,
+    QAbstractSlider.SliderChange.SliderValueChange,
+)
+
+
 class PaintedTableView(QTableView):
     """A table view over a `PaintedRows` model that paints whole rows, not cells.
 
@@ -87,6 +134,8 @@ class PaintedTableView(QTableView):
         # by moving pixels and ask only for the rows that came into view (a wheel step
         # paints ~3 rows, not the whole table).
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setVerticalScrollBar(SteadyScrollBar(Qt.Orientation.Vertical, self))
+        self.setHorizontalScrollBar(SteadyScrollBar(Qt.Orientation.Horizontal, self))
         self._texts: dict[tuple[str, int], tuple[QStaticText | None, float]] = {}
         self._ascii_advance: list[float] = []
         self._font_key = ""
