@@ -117,6 +117,8 @@ class DomainViews(QObject):
     def _outdated_ready(self) -> None:
         outdated = [d for d in self._outdated if self.engine.domain_size(d)]
         self._outdated.clear()
+        for domain_id in outdated:
+            self._small.pop(domain_id, None)  # the next `listed` ranks it (timers may fire early)
         if outdated:
             self.sig_ready.emit(outdated)
 
