@@ -47,7 +47,9 @@ class StatusBar(QStatusBar):
         self.rejected = _label(
             "statusRejected", self, "Rejected records", samples=("0,000 rejected",)
         )
-        self.clock = _label("statusClock", self, "Replay clock (UTC)", samples=("00:00:00",))
+        self.clock = _label(
+            "statusClock", self, "Replay clock (UTC)", samples=("0000-00-00T00:00:00Z",)
+        )
         self.lag = _label("statusLag", self, "Live lag")
         self.lag.hide()  # the live Kafka source fills this slot
         self.addPermanentWidget(self.progress)

@@ -16,7 +16,7 @@ few changes. A font change (theme, Ctrl +/-) fits it afresh.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 _UNBOUNDED = 16_777_215  # QWIDGETSIZE_MAX
@@ -39,8 +39,8 @@ class SteadyLabel(QLabel):
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         if text == self.text():
             return
-        self._grow(self._needed(text))
-        super().setText(text)
+        super().setText(text)  # a fixed size: this repaints the label alone
+        self._grow(self.sizeHint())
 
     def add_samples(self, *samples: str) -> None:
         """Texts it should fit from now on (e.g. a count's widest value once the total is known)."""
@@ -61,15 +61,14 @@ class SteadyLabel(QLabel):
             self._grow(self._needed(text))
 
     def _needed(self, text: str) -> QSize:
-        margins = self.contentsMargins()
-        frame = 2 * self.margin()
-        box = self.fontMetrics().boundingRect(
-            QRect(0, 0, _UNBOUNDED, _UNBOUNDED), int(self.alignment()), text or " "
-        )
-        return QSize(
-            box.width() + margins.left() + margins.right() + frame + max(self.indent(), 0),
-            box.height() + margins.top() + margins.bottom() + frame,
-        )
+        """QLabel's own size hint for `text` (margins, frame and style sheet padding included)."""
+        shown = self.text()
+        blocked = self.blockSignals(True)
+        QLabel.setText(self, text)
+        hint = self.sizeHint()
+        QLabel.setText(self, shown)
+        self.blockSignals(blocked)
+        return hint
 
     def _grow(self, needed: QSize) -> None:
         fits = self._fits.expandedTo(needed)
