@@ -67,6 +67,8 @@ REDRAW_MS = 1000
 """Redraws coalesce to 1/s while alerts stream in: the series are per minute (a redraw
 and its repaint cost up to ~20 ms, and four a second moved nothing a minute-wide
 point could show)."""
+TALL_PLOT_PX = 90
+"""A plot shorter than this labels one y value, half its range (see TrendsView._y_ticks)."""
 HISTORY_LOOKBACK_S = 24 * 60 * 60.0
 """How far before the session the history fills the alerts-firing series."""
 
@@ -207,6 +209,7 @@ class TrendsView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.plots: list[pg.PlotItem] = []
+        self._y_tick_keys: dict[int, tuple[float, bool]] = {}  # plot -> (ceiling, tall) labelled
         titles = ("Alerts firing per minute", "Open failure domains", "Ingest (events/s)")
         for row, title in enumerate(titles):
             axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
@@ -590,6 +593,23 @@ class TrendsView(QWidget):
             _, (low, high) = plot.vb.viewRange()
             if low != 0.0 or high != ceiling:
                 plot.setYRange(0.0, ceiling, padding=0)
+            self._y_ticks(plot, ceiling)
+
+    def _y_ticks(self, plot: pg.PlotItem, ceiling: float) -> None:
+        """A short plot labels only half its ceiling; a tall one, pyqtgraph's ticks.
+
+        pyqtgraph labels at least two ticks between an axis' ends however short
+        it is, and in a small window the three plots are short: "0.4" and "0.6"
+        were printed over each other. (Labels at the very ends are never drawn:
+        they would stick out of a plot with a grid.)
+        """
+        short = plot.vb.height() < TALL_PLOT_PX
+        key = (ceiling if short else 0.0, short)
+        if self._y_tick_keys.get(id(plot)) == key:
+            return
+        self._y_tick_keys[id(plot)] = key
+        half = ceiling / 2
+        plot.getAxis("left").setTicks([[(half, tick_text(half))], []] if short else None)
 
     def _set_curve(
         self, curve: pg.PlotDataItem, x: FloatArray, y: FloatArray, **options: str
@@ -742,6 +762,14 @@ def _top(values: FloatArray) -> float:
     if values.size == 0 or np.isnan(values).all():
         return 0.0
     return float(np.nanmax(values))
+
+
+def tick_text(value: float) -> str:
+    """An axis label: 0, 2.5, 250, 2.5k, 1M."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
 
 
 def nice_ceiling(value: float) -> float:

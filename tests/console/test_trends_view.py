@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage, QPainter
 from pytestqt.qtbot import QtBot
 
 from console.bridge import EngineBridge
 from console.selection import Selection
 from console.theme import Theme
-from console.views.trends import SEVERITIES, TrendsView, nice_ceiling
+from console.views.trends import (
+    SEVERITIES,
+    TALL_PLOT_PX,
+    TrendsView,
+    nice_ceiling,
+    tick_text,
+)
 from core.graph.loaders import load_topology
 from core.graph.topology import Topology
 from core.model import parse_time
@@ -128,6 +136,34 @@ def test_following_plots_show_every_value_under_a_round_ceiling(qtbot: QtBot, pa
             assert low == 0 and top < high == nice_ceiling(top)
             mantissa = high / 10 ** np.floor(np.log10(high))
             assert mantissa in (1.0, 2.0, 2.5, 5.0)
+
+
+@pytest.mark.parametrize("height", [600, 240])
+def test_y_axis_labels_never_overlap_however_short_the_plots(
+    qtbot: QtBot, parts, height: int
+) -> None:
+    """What each y axis draws: at least one label, none over another (in a short window
+    pyqtgraph's own ticks printed 0.4 over 0.6); a short plot labels half its ceiling."""
+    trends = Trends(qtbot, parts)
+    trends.view.resize(900, height)
+    qtbot.wait(50)
+    trends.play_to("2026-11-26T02:20:00Z")
+    for plot in trends.view.plots:
+        axis = plot.getAxis("left")
+        image = QImage(200, 1000, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            specs = axis.generateDrawSpecs(painter)  # what the axis draws, in its pixels
+        finally:
+            painter.end()
+        assert specs is not None
+        texts = sorted((rect.top(), rect.bottom(), text) for rect, _, text in specs[2])
+        assert texts, height
+        for (_, bottom, _), (top, _, _) in itertools.pairwise(texts):
+            assert bottom <= top, (height, texts)  # no two labels overlap
+        if plot.vb.height() < TALL_PLOT_PX:
+            _, (_low, high) = plot.vb.viewRange()
+            assert [text for *_, text in texts] == [tick_text(high / 2)]
 
 
 @pytest.mark.parametrize(
