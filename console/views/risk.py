@@ -221,7 +221,14 @@ class RiskView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.bands)
         layout.addWidget(self.status)
-        layout.addWidget(splitter)
+        layout.addWidget(splitter, 1)
+        # Shown once a plan is scored: an empty table squeezed into a small dock
+        # drew its scroll bar over its header (and said nothing the status line does not).
+        # Until then a stretch keeps the lines above at the top.
+        self.plan_pane = splitter
+        splitter.setVisible(False)
+        layout.addStretch(1)
+        self._layout = layout
 
         self.setFocusProxy(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
@@ -451,6 +458,9 @@ class RiskView(QWidget):
         scored, notes = result
         self._finish()
         self.table_model.set_scored(scored)
+        if not self.plan_pane.isVisibleTo(self):
+            self.plan_pane.setVisible(True)
+            self._layout.setStretch(self._layout.count() - 1, 0)  # the plan takes the room
         high = sum(1 for s in scored if s.band == "high")
         name = self.plan_path.name if self.plan_path else "plan"
         message = f"{len(scored)} planned deployments from {name}, {high} high risk"

@@ -48,9 +48,11 @@ def at_0245(demo_topology: Topology, demo_records: list[Record]) -> EngineBridge
 def loaded_view(qtbot: QtBot, bridge: EngineBridge, selection: Selection, model: Path) -> RiskView:
     view = RiskView(bridge, Theme("dark"), selection)
     qtbot.addWidget(view)
+    assert view.plan_pane.isHidden()  # no plan yet: no empty table, the status line says why
     view.open_model(model)
     view.open_plan(DEMO / "planned.csv")
     qtbot.waitUntil(lambda: view.table_model.rowCount() == 40 and not view.busy, timeout=20_000)
+    assert not view.plan_pane.isHidden()
     return view
 
 
