@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -23,9 +23,23 @@ from core.engine import Engine
 from core.model import AlertEvent
 from tests.builders import estate, event
 
-__all__ = ["estate", "event"]  # the console tests import them from here
+__all__ = ["EventCounter", "estate", "event"]  # the console tests import them from here
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+class EventCounter(QObject):
+    """Counts the events of one type delivered to the objects it is installed on."""
+
+    def __init__(self, kind: QEvent.Type) -> None:
+        super().__init__()
+        self.kind = kind
+        self.count = 0
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == self.kind:
+            self.count += 1
+        return False
 
 
 @pytest.fixture

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.widgets.steady import SteadyLabel
-
-
-class LayoutRequests(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.LayoutRequest:
-            self.count += 1
-        return False
+from tests.console.conftest import EventCounter
 
 
 def settle() -> None:
@@ -37,7 +27,7 @@ def test_changing_text_that_fits_does_not_re_lay_out_its_parent(qtbot: QtBot) ->
     parent.show()
     qtbot.waitExposed(parent)
     settle()
-    requests = LayoutRequests()
+    requests = EventCounter(QEvent.Type.LayoutRequest)
     parent.installEventFilter(requests)
     for n in range(0, 1_000_000, 7_919):
         label.setText(f"{n:,} / 1,000,000")

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.widgets.painted_table import SteadyScrollBar
+from tests.console.conftest import EventCounter
 
 
-class Paints(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
-def settled(qtbot: QtBot, paints: Paints) -> int:
+def settled(qtbot: QtBot, paints: EventCounter) -> int:
     for _ in range(5):
         QApplication.processEvents()
     qtbot.wait(20)
@@ -35,7 +25,7 @@ def test_repaints_only_when_the_handle_moves(qtbot: QtBot) -> None:
     bar.setPageStep(30)
     bar.show()
     qtbot.waitExposed(bar)
-    paints = Paints()
+    paints = EventCounter(QEvent.Type.Paint)
     bar.installEventFilter(paints)
     before = settled(qtbot, paints)
 
