@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from pytestqt.qtbot import QtBot
 
 from console.bridge import EngineBridge
@@ -154,14 +154,16 @@ def test_y_axis_labels_never_overlap_however_short_the_plots(
         painter = QPainter(image)
         try:
             specs = axis.generateDrawSpecs(painter)  # what the axis draws, in its pixels
+            line = QFontMetricsF(painter.font()).height()  # the font the axis measured with
         finally:
             painter.end()
         assert specs is not None
         texts = sorted((rect.top(), rect.bottom(), text) for rect, _, text in specs[2])
-        assert texts, height
         for (_, bottom, _), (top, _, _) in itertools.pairwise(texts):
             assert bottom <= top, (height, texts)  # no two labels overlap
-        if plot.vb.height() < TALL_PLOT_PX:
+        if plot.vb.height() >= TALL_PLOT_PX:
+            assert len(texts) >= 2
+        elif plot.vb.height() > line:  # a label fits (the suite's font may be scaled up)
             _, (_low, high) = plot.vb.viewRange()
             assert [text for *_, text in texts] == [tick_text(high / 2)]
 
