@@ -35,9 +35,10 @@ What is measured (wall clock, `time.perf_counter`, on the GUI thread):
 - *full-window grab*: `window.grab()` (a complete repaint of every dock into
   a pixmap) at the final state, median of GRABS.
 
-- *GUI thread CPU*: CPU time the GUI thread used while playing
-  (`time.thread_time`), against the wall time: the console's own work, which
-  other processes on the machine do not inflate (the turn figures they do).
+- *CPU*: the GUI thread's CPU time (`time.thread_time`) in its busy turns,
+  against their wall time (the rest of a busy turn it waited: for the GIL,
+  or for a core other processes had); and the CPU the process's other
+  threads took (domain views, layout), which hold the GIL meanwhile.
 - *garbage collection*: every cyclic collection on any thread (gc.callbacks),
   by generation: how many and how long (each one stops the GUI thread).
 
@@ -222,9 +223,14 @@ class Heartbeat(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.stamps: list[float] = []
+        self.cpu_stamps: list[float] = []  # the GUI thread's CPU time at each stamp
         self._timer = QTimer(self)
         self._timer.setInterval(0)
-        self._timer.timeout.connect(lambda: self.stamps.append(time.perf_counter()))
+        self._timer.timeout.connect(self._stamp)
+
+    def _stamp(self) -> None:
+        self.stamps.append(time.perf_counter())
+        self.cpu_stamps.append(time.thread_time())
 
     def start(self) -> None:
         self._timer.start()
@@ -235,6 +241,12 @@ class Heartbeat(QObject):
     def turns_ms(self) -> list[float]:
         s = self.stamps
         return [(b - a) * 1000 for a, b in itertools.pairwise(s)]
+
+    def busy_cpu_ms(self) -> float:
+        """The GUI thread's CPU time in busy turns (>= 1 ms of wall)."""
+        walls = self.turns_ms()
+        cpus = [(b - a) * 1000 for a, b in itertools.pairwise(self.cpu_stamps)]
+        return sum(cpu for wall, cpu in zip(walls, cpus, strict=True) if wall >= 1.0)
 
 
 class PaintWatch(QObject):
@@ -526,13 +538,11 @@ def main() -> None:
         f"{sum(t > 50 for t in turns):,} over 50 ms)"
     )
     print(f"  GUI thread busy {sum(busy) / (wall * 1000):.0%} of the wall time (turns >= 1 ms)")
+    busy_cpu = heartbeat.busy_cpu_ms()
     print(
-        f"  GUI thread CPU {cpu:.2f} s in {wall:.2f} s of wall ({cpu / wall:.0%}; what the"
-        " console's work costs, whatever else runs on the machine)"
-    )
-    print(
-        f"  other threads CPU {process_cpu - cpu:.2f} s (domain views, layout, Qt's own),"
-        " which hold the GIL the GUI thread waits for"
+        f"  GUI thread CPU in busy turns {busy_cpu / 1000:.2f} s of their {sum(busy) / 1000:.2f} s"
+        f" ({busy_cpu / max(sum(busy), 1e-9):.0%}; the rest waited for the GIL or a core);"
+        f" other threads CPU {process_cpu - cpu:.2f} s"
     )
     print(_line("window repaint (UpdateRequest sync)", paints.repaints_ms))
     print("alert latency (ms):")
