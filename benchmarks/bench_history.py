@@ -6,15 +6,19 @@ Prints (medians where repeated; the machine is noisy, compare ratios in one run)
   events;
 - recording (median of 3): observations/s when the writer also runs its engine
   over them (episodes + domain lifecycle, as the console records), 10k
-  components, next to the console engine's own `apply` rate on the very same
-  events (median of 5, batches of 4096) and the ratio: a recording at >= 1x
-  keeps up with an engine fed as fast as it can apply (the first run also
+  components, by the writer thread (`HistoryWriter`) and by the writer
+  process (`HistoryProcess`, what the console and `history import` use),
+  timed from the source being open (its engine built: the seconds that takes
+  are printed apart) to the last commit, next to the console engine's own
+  `apply` rate on the very same events (median of 5, batches of 4096, runs
+  interleaved with the recordings) and the ratio: a recording at >= 1x keeps
+  up with an engine fed as fast as it can apply (the thread's first run also
   builds the store the queries run on); this stream is the worst case, one
   domain opened per ~7 events;
 - recording beside a busy console (median of 3, the first BESIDE events): the
-  same recording while another thread applies the same events to an engine
-  as fast as it can (one GIL for both, as in the console), with that engine's
-  rate meanwhile;
+  same recordings while another thread applies the same events to an engine
+  as fast as it can, with that engine's rate meanwhile (the writer thread
+  shares its GIL, as it would the console's; the process does not);
 - the same on bench_engine.py's Alertmanager-like grouped notifications (the
   stream of its 150,000 events/s budget, 100k components), with the console's
   decode + apply rate of those notifications;
@@ -44,6 +48,7 @@ from benchmarks.bench_blast_radius import layered_dag
 from benchmarks.bench_engine import end_to_end, engine_only, grouped_stream
 from core.engine import Engine
 from core.graph.topology import Topology
+from core.history.process import HistoryProcess
 from core.history.reader import HistoryReader
 from core.history.writer import HistoryWriter, SourceInfo
 from core.ingest.decode import Decoder
@@ -111,40 +116,87 @@ def write(
     path: Path, info: SourceInfo, items: list[tuple[float, AlertEvent]], topology: Topology | None
 ) -> float:
     """Seconds from the first queued item to the last one committed."""
-    writer = HistoryWriter(path)
+    return timed_write(path, info, items, topology)[1]
+
+
+def timed_write(
+    path: Path,
+    info: SourceInfo,
+    items: list[tuple[float, AlertEvent]],
+    topology: Topology | None,
+    kind: type[HistoryWriter | HistoryProcess] = HistoryWriter,
+) -> tuple[float, float]:
+    """(seconds to open the source, seconds from then until the last item is committed).
+
+    Opening builds the writer's engine for the topology (and readies the scipy
+    search of large blast radii): once per source, not per event. The items
+    are queued from the start, as the console queues them; the writer takes
+    them once the source is open, so the second figure is the recording rate.
+    `kind`: the writer thread (`HistoryWriter`) or the writer process
+    (`HistoryProcess`, as the console and `history import` record).
+    """
+    writer = kind(path)
+    opened: list[float] = []
     started = time.perf_counter()
-    handle = writer.open_source(info, topology=topology)
+    handle = writer.open_source(
+        info, lambda *_: opened.append(time.perf_counter()), topology=topology
+    )
     for offset in range(0, len(items), CHUNK):
         writer.add_items(handle, offset, items[offset : offset + CHUNK])
-        while writer.pending > 8 * CHUNK:  # a producer a little ahead, as the console is
+        while writer.pending > 12 * CHUNK:  # a producer a little ahead, as the console is
             time.sleep(0.001)
     assert writer.flush(timeout=None), writer.error
-    seconds = time.perf_counter() - started
+    done = time.perf_counter()
     writer.close()
-    return seconds
+    return opened[0] - started, done - opened[0]
+
+
+WRITERS: tuple[tuple[str, type[HistoryWriter | HistoryProcess]], ...] = (
+    ("thread", HistoryWriter),
+    ("process", HistoryProcess),
+)
 
 
 def recording_vs_engine(
     folder: Path, name: str, topology: Topology, items: list[tuple[float, AlertEvent]]
-) -> tuple[float, float]:
-    """Median recording events/s (3 runs, the first store kept at `folder/name`) and
-    the console engine's median apply events/s on the same events."""
-    runs = [
-        write(
-            folder / (name if n == 0 else f"{n}-{name}"),
-            SourceInfo(f"bench:{name}", name),
-            items,
-            topology,
-        )
-        for n in range(3)
-    ]
+) -> tuple[dict[str, tuple[float, float]], float]:
+    """Per writer ("thread", "process"): median recording events/s once the source is
+    open and median seconds to open it (3 runs each, the thread's first store kept at
+    `folder/name`); and the console engine's median apply events/s on the same events
+    (runs interleaved with the recordings)."""
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in WRITERS}
+    applies = []
     events = [event for _, event in items]
-    applies = [engine_only(topology, events) for _ in range(RUNS)]
-    return len(items) / statistics.median(runs), len(items) / statistics.median(applies)
+    for n in range(3):
+        for label, kind in WRITERS:
+            store = name if n == 0 and label == "thread" else f"{label}{n}-{name}"
+            info = SourceInfo(f"bench:{name}", name)
+            runs[label].append(timed_write(folder / store, info, items, topology, kind))
+        applies.append(engine_only(topology, events))
+    applies.extend(engine_only(topology, events) for _ in range(RUNS - 3))
+    rates = {
+        label: (
+            len(items) / statistics.median(seconds for _, seconds in timed),
+            statistics.median(opening for opening, _ in timed),
+        )
+        for label, timed in runs.items()
+    }
+    return rates, len(items) / statistics.median(applies)
+
+
+def recording_text(rates: dict[str, tuple[float, float]], applying: float) -> str:
+    return "; ".join(
+        f"{label} writer {rate:,.0f} events/s = {rate / applying:.2f}x apply "
+        f"(opening the source {opening:.2f} s)"
+        for label, (rate, opening) in rates.items()
+    )
 
 
 def recording_beside_engine(
-    folder: Path, topology: Topology, items: list[tuple[float, AlertEvent]]
+    folder: Path,
+    topology: Topology,
+    items: list[tuple[float, AlertEvent]],
+    kind: type[HistoryWriter | HistoryProcess] = HistoryWriter,
 ) -> tuple[float, float]:
     """Recording events/s while a console engine thread applies the same events over and
     over (the GIL shared), and that engine's events/s meanwhile."""
@@ -165,7 +217,8 @@ def recording_beside_engine(
     thread = threading.Thread(target=console, daemon=True)
     thread.start()
     try:
-        seconds = write(folder, SourceInfo("bench:beside", "beside"), items, topology)
+        info = SourceInfo("bench:beside", "beside")
+        seconds = timed_write(folder, info, items, topology, kind)[1]
     finally:
         stop.set()
         thread.join()
@@ -199,24 +252,26 @@ def main() -> None:
             f" = {len(items) / seconds:,.0f} events/s"
         )
         path = Path(folder) / "history.sqlite"
-        recording, applying = recording_vs_engine(Path(folder), path.name, topology, items)
+        rates, applying = recording_vs_engine(Path(folder), path.name, topology, items)
         print(
             f"recording with the writer's engine (episodes + domain lifecycle), {len(items):,} "
-            f"events, one domain opened per ~7: {recording:,.0f} events/s (median of 3); "
+            f"events, one domain opened per ~7, medians of 3: {recording_text(rates, applying)}; "
             f"console engine.apply on the same events: {applying:,.0f} events/s "
-            f"(median of {RUNS}); recording / engine = {recording / applying:.2f}x"
+            f"(median of {RUNS})"
         )
         beside = items[:BESIDE]
-        shared = [
-            recording_beside_engine(Path(folder) / f"beside{n}.sqlite", topology, beside)
-            for n in range(3)
-        ]
-        print(
-            f"recording beside a console engine thread applying the same {len(beside):,} "
-            f"events (one GIL): {statistics.median(r for r, _ in shared):,.0f} events/s recorded, "
-            f"{statistics.median(a for _, a in shared):,.0f} events/s applied meanwhile "
-            "(medians of 3)"
-        )
+        shared: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in WRITERS}
+        for n in range(3):
+            for label, kind in WRITERS:
+                store = Path(folder) / f"beside-{label}{n}.sqlite"
+                shared[label].append(recording_beside_engine(store, topology, beside, kind))
+        for label, pairs in shared.items():
+            print(
+                f"{label} writer recording beside a console engine thread applying the same "
+                f"{len(beside):,} events: {statistics.median(r for r, _ in pairs):,.0f} events/s "
+                f"recorded, {statistics.median(a for _, a in pairs):,.0f} events/s applied "
+                "meanwhile (medians of 3)"
+            )
         grouped(Path(folder), args.grouped_records)
         with HistoryReader(path) as reader:
             stats = reader.stats()
@@ -258,14 +313,16 @@ def grouped(folder: Path, records: int) -> None:
     decoder = Decoder()
     events = [e for n, line in enumerate(lines) for e in decoder.decode(line, f"line {n}")[0]]
     items = [(event.event_time, event) for event in events]
-    recording, applying = recording_vs_engine(folder, "grouped.sqlite", topology, items)
+    rates, applying = recording_vs_engine(folder, "grouped.sqlite", topology, items)
     decoding = statistics.median(n / s for s, n in (end_to_end(topology, lines) for _ in range(3)))
+    recording = rates["thread"][0]
     print(
         f"grouped notifications (bench_engine.py, {GROUPED_NODES:,} components), "
-        f"{len(items):,} events: recording {recording:,.0f} events/s (median of 3); "
+        f"{len(items):,} events, medians of 3: {recording_text(rates, applying)}; "
         f"console engine.apply {applying:,.0f} events/s (median of {RUNS}), "
-        f"decode + apply {decoding:,.0f} events/s (median of 3); recording / apply = "
-        f"{recording / applying:.2f}x, recording / (decode + apply) = {recording / decoding:.2f}x"
+        f"decode + apply {decoding:,.0f} events/s (median of 3); thread writer / (decode + "
+        f"apply) = {recording / decoding:.2f}x, process writer / (decode + apply) = "
+        f"{rates['process'][0] / decoding:.2f}x"
     )
 
 

@@ -5,10 +5,13 @@
 nothing), queues every observation the replay applied (index ranges of the
 player's timeline, in the order the engine applied them) and the replay
 clock, and every operator action (with the event clock it was taken at).
-The `HistoryWriter` thread does the rest: it builds the rows, and runs its own
-engine over the same observations to record alert episodes and the domain
-lifecycle exactly as `watchfloor history import` would; the GUI thread only
-queues references.
+The history writer process (`HistoryProcess`: a `HistoryWriter` in a child
+process, started without waiting for it) does the rest: it builds the rows,
+and runs its own engine over the same observations to record alert episodes
+and the domain lifecycle exactly as `watchfloor history import` would, on an
+interpreter lock of its own; the GUI thread only queues references (a sender
+thread encodes them for the pipe). If the process dies, the status bar shows
+one line and the console goes on without recording.
 
 Only progress beyond what history already holds is recorded: after a
 backwards seek, replaying known ground records nothing twice.
@@ -36,9 +39,10 @@ from console.replay_source import ReplaySource
 from console.session import Session
 from core.graph.topology import Topology
 from core.history.counts import CountsReader
+from core.history.process import HistoryProcess
 from core.history.reader import HistoryReader
 from core.history.store import HistoryError
-from core.history.writer import CommitStats, HistoryWriter, SourceInfo
+from core.history.writer import CommitStats, SourceInfo
 from core.operator import OperatorAction, OperatorLog
 from core.timeline import Item, item_time
 
@@ -114,14 +118,14 @@ class HistoryLink(QObject):
         self.session = session
         self.config = config
         self.operator_log = operator_log
-        self.writer: HistoryWriter | None = None
+        self.writer: HistoryProcess | None = None
         self._reader: HistoryReader | None = None
         self.background = Background(self)
         """A worker for history reads (trends, Shift panel), apart from the session's."""
         self.open_error: str | None = None
         if config.enabled:
             try:
-                self.writer = HistoryWriter(
+                self.writer = HistoryProcess(
                     config.path, on_commit=self._committed, on_error=self.sig_error.emit
                 )
             except HistoryError as exc:

@@ -28,7 +28,11 @@ _SEVERITIES = {int(s): s for s in Severity}
 
 
 def entry(time: float, item: Item) -> tuple[Any, ...]:
-    """One item as stored in a chunk."""
+    """One item as stored in a chunk.
+
+    The writer builds an alert event's tuple inline (`HistoryWriter._take_items`,
+    its hot loop); tests/core/history hold its chunks to this function byte for byte.
+    """
     if isinstance(item, AlertEvent):
         return (
             time,

@@ -15,15 +15,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from core.domain_view import local_reach
 from core.engine import AlertState, Engine, EngineConfig, EngineDelta
+from core.graph.blast import VECTORISE_AFTER, _reverse_index
 from core.graph.domains import DomainRecord
+from core.graph.ranking import rank_root_causes
 from core.graph.topology import Topology
 from core.history.rows import BatchSink, EpisodeTuple, roots_json
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
 from core.model import Severity, Status
 from core.timeline import Record, timeline
+
+if TYPE_CHECKING:
+    from core.history.process import HistoryProcess
 
 IMPORT_BATCH = 64
 """Observations per engine batch: small enough that short-lived domains are seen."""
@@ -110,20 +116,33 @@ class EpisodeEngine(Engine):
                 roots = self._single_roots[name] = roots_json(((name, None, True),))
             severity = int(self._evidence(node).severity)
             return (sid, domain_id, step, at, severity, 1, None, None, roots)
-        found = domain_step(self, domain_id, step, clock)
-        if found is None:
-            return None
-        assert found.root_causes is not None
+        # `domain_step`'s values without building the domain's view: the same
+        # ranking over the same inputs, and of the blast radius only how many
+        # silent components it reaches (sorting it into hops cost the writer
+        # more than its whole engine on a large estate).
+        inputs = self._inputs(record, copy=False)
+        nodes = list(inputs.members)
+        evidence, alerting, topology = inputs.evidence, inputs.alerting, self.topology
+        ranked = rank_root_causes(
+            topology,
+            nodes,
+            evidence,
+            lambda node: bool(alerting[node]),
+            local_reach(topology, nodes, alerting),
+            limit=self.config.root_cause_limit,
+        )
+        ids = topology.ids
+        sources = nodes + [c.node for c in ranked[:1] if not c.alerting]
         return (
             sid,
             domain_id,
             step,
-            found.at,
-            found.severity,
-            found.members,
-            found.alerts,
-            found.impacted,
-            roots_json(found.root_causes),
+            at,
+            int(max(evidence[m].severity for m in nodes)),
+            len(nodes),
+            len(inputs.alerts),
+            silent_reach(topology, sources, alerting),
+            roots_json((ids[c.node], c.score, c.alerting) for c in ranked),
         )
 
 
@@ -270,6 +289,48 @@ class EngineRecorder:
                     recorded_at[domain_id], members[domain_id] = clock, stored[1]
 
 
+def silent_reach(topology: Topology, sources: Sequence[int], alerting: bytes | bytearray) -> int:
+    """How many silent components the blast radius of `sources` holds (sources included).
+
+    `len(Engine.domain(..).impact)` for a domain's blast-radius sources: the same
+    reachability, without hops or order. A small radius is walked here; a
+    large one by scipy over `core.graph.blast`'s reverse index.
+    """
+    dependents = topology.dependents
+    seen = set(sources)
+    frontier = list(seen)
+    limit = max(VECTORISE_AFTER, len(topology) // 800)  # as blast_radius switches
+    while frontier:
+        if len(seen) > limit:
+            return _silent_reach_scipy(topology, sorted(set(sources)), alerting)
+        reached = []
+        for node in frontier:
+            for other in dependents[node]:
+                if other not in seen:
+                    seen.add(other)
+                    reached.append(other)
+        frontier = reached
+    return sum(1 for node in seen if not alerting[node])
+
+
+def _silent_reach_scipy(topology: Topology, sources: list[int], alerting: bytes | bytearray) -> int:
+    import numpy as np
+    from scipy.sparse.csgraph import breadth_first_order
+
+    index = _reverse_index(topology)
+    n, nnz, k = index.n, index.nnz, len(sources)
+    with index.lock:  # row n (the virtual source) is shared: set it, search, reset it
+        index.indices[nnz : nnz + k] = sources
+        index.indptr[n + 1] = nnz + k
+        try:
+            order = breadth_first_order(index.graph, n, directed=True, return_predecessors=False)
+        finally:
+            index.indptr[n + 1] = nnz
+    reached = order[1:]
+    flags = np.frombuffer(alerting, dtype=np.uint8)
+    return int(reached.size - np.count_nonzero(flags[reached]))
+
+
 def episode_rows(engine: Engine, fingerprints: Iterable[str]) -> list[EpisodeRow]:
     """Each alert's current episode: number, severity, component, start, end (None: firing)."""
     alerts = engine.alerts
@@ -353,7 +414,7 @@ def replay_source(replay: str | Path, topology: str | Path | None, records: int)
 
 
 def import_records(
-    writer: HistoryWriter,
+    writer: HistoryWriter | HistoryProcess,
     info: SourceInfo,
     topology: Topology,
     records: list[Record],

@@ -6,7 +6,6 @@ the tests name them without the thread's machinery.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -255,7 +254,7 @@ class Batch:
     merges: list[tuple[Any, ...]] = field(default_factory=list)  # (source, domain, into, at)
     clocks: dict[int, tuple[float, float]] = field(default_factory=dict)
     last_seq: dict[int, int] = field(default_factory=dict)
-    waiters: list[threading.Event] = field(default_factory=list)
+    waiters: list[Callable[[], None]] = field(default_factory=list)  # called once it is written
     # ("before", time | "days", retention, done): run after the batch is written
     prune: list[tuple[str, float, Callable[[int], None] | None]] = field(default_factory=list)
 

@@ -7,10 +7,11 @@ goes on. A kill at any moment loses at most what was queued and not yet
 committed; SQLite's WAL keeps the file consistent (tests/core/history kill a
 writer process mid-batch and check).
 
-The commit stays in the writer's thread: a second thread writing one batch
-while the writer builds the next was measured slower (each row's
-`sqlite3_step` gives the GIL away and waits up to a switch interval to get it
-back, so both threads stall each other).
+A second thread commits each batch while the writer builds the next
+(`_commit_loop`): SQLite writes pages with the GIL released, and with multi-row
+INSERTs (`insert_rows`) a batch gives the GIL away a few dozen times, not once
+per row, so the two overlap instead of stalling each other. At most one batch
+waits for the committer; a kill loses what was not committed, as before.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from core.graph.blast import prepare
 from core.history.payload import CHUNK_ITEMS, encode_chunk, entry
 from core.history.rows import (
     Batch,
@@ -42,7 +44,7 @@ from core.history.rows import (
     step_rows,
 )
 from core.history.store import HistoryError, connect
-from core.model import AlertEvent
+from core.model import AlertEvent, Status
 from core.operator import OperatorAction
 from core.timeline import Item, Record, timeline
 
@@ -103,8 +105,14 @@ class HistoryWriter:
         *,
         on_commit: Callable[[CommitStats], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_commit` after each transaction that wrote rows, `on_error` once (one line),
+        `on_batch(rows)` after every batch with the rows it took off `pending`."""
         self.path = Path(path).expanduser()
+        self._on_batch = on_batch
+        # Batches built and not yet committed (at most one waits): see the module doc.
+        self._commits: queue.Queue[tuple[Batch, int] | None] = queue.Queue(maxsize=1)
         # Open (and create) on the caller's thread so a bad path fails right here.
         self._conn: sqlite3.Connection | None = connect(self.path)
         self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
@@ -123,6 +131,10 @@ class HistoryWriter:
         self._stored_before: dict[int, int] = {}  # source id -> items stored before this run
         self.error: str | None = None
         self.committed_items = 0
+        self._committer = threading.Thread(
+            target=self._commit_loop, name="history-commit", daemon=True
+        )
+        self._committer.start()
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 
@@ -215,8 +227,12 @@ class HistoryWriter:
         if not self._thread.is_alive():
             return False
         event = threading.Event()
-        self._put(("barrier", event))
+        self.barrier(event.set)
         return event.wait(timeout) and self.error is None
+
+    def barrier(self, done: Callable[[], None]) -> None:
+        """Call `done` (in the writer's threads) once everything queued so far is committed."""
+        self._put(("barrier", done))
 
     def close(self, timeout: float = 30.0) -> None:
         """Commit what is queued and stop the thread."""
@@ -264,16 +280,33 @@ class HistoryWriter:
                     message, rows = self._queue.get_nowait()
                 except queue.Empty:
                     break
+            self._commits.put((batch, count))
+        self._commits.put(None)
+        self._committer.join()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _commit_loop(self) -> None:
+        """The committer thread: writes each batch the writer built, in order."""
+        while True:
+            job = self._commits.get()
+            if job is None:
+                self._commits.task_done()
+                return
+            batch, count = job
             try:
                 self._commit(batch, count)
             except (sqlite3.Error, HistoryError) as exc:
                 self._fail(exc)
             finally:
-                for event in batch.waiters:
-                    event.set()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+                for done in batch.waiters:
+                    done()
+                self._commits.task_done()
+
+    def _committed_all(self) -> None:
+        """Wait until every batch built so far is committed (before the writer reads the store)."""
+        self._commits.join()
 
     def _fail(self, exc: BaseException) -> None:
         first = self.error is None
@@ -293,6 +326,7 @@ class HistoryWriter:
 
                 source.engine = EpisodeEngine(topology, config)
                 source.recorder = EngineRecorder(self, handle)
+                prepare(topology)  # scipy and the reverse index for large radii, before items
             self._sources[handle] = source
             if ready is not None:
                 assert source.id is not None
@@ -360,6 +394,7 @@ class HistoryWriter:
     def _register(self, info: SourceInfo) -> SourceState:
         conn = self._conn
         assert conn is not None
+        self._committed_all()
         if info.content:
             from core.history.recorder import file_digest
 
@@ -402,34 +437,60 @@ class HistoryWriter:
         labels = batch.labels
         known = self._known_labels
         fresh = items[skip:]
+        firing = Status.FIRING
+        low = high = None  # the dated (not -inf) times' range
         for offset in range(0, len(fresh), CHUNK_ITEMS):
             part = fresh[offset : offset + CHUNK_ITEMS]
-            entries = []
+            entries: list[tuple[Any, ...]] = []
+            add = entries.append
             events = 0
-            for time, item in part:  # one pass: labels, events, entries
+            for time, item in part:  # one pass: labels, events, entries (payload.entry inlined)
                 if isinstance(item, AlertEvent):
                     events += 1
-                    if item.fingerprint not in known:
-                        known.add(item.fingerprint)
-                        labels[item.fingerprint] = _encode(item.labels).decode()
-                entries.append(entry(time, item))
+                    fingerprint = item.fingerprint
+                    if fingerprint not in known:
+                        known.add(fingerprint)
+                        labels[fingerprint] = _encode(item.labels).decode()
+                    add(
+                        (
+                            time,
+                            fingerprint,
+                            1 if item.status is firing else 0,
+                            item.severity,  # an IntEnum: msgpack stores its int
+                            item.starts_at,
+                            item.ends_at,
+                            item.annotations,
+                            item.generator_url,
+                            item.origin,
+                            item.envelope,
+                        )
+                    )
+                else:
+                    add(entry(time, item))
             times = [time for time, _ in part]
+            first_time, last_time = min(times), max(times)
             rows.append(
                 (
                     sid,
                     first + skip + offset,
                     len(part),
                     events,
-                    min(times),
-                    max(times),
+                    first_time,
+                    last_time,
                     encode_chunk(entries),
                 )
             )
+            if first_time == -math.inf:  # undated rejects: they take no part in the range
+                dated = [time for time in times if time != -math.inf]
+                if not dated:
+                    continue
+                first_time = min(dated)
+            if low is None or high is None:
+                low, high = first_time, last_time
+            else:
+                low, high = min(low, first_time), max(high, last_time)
         batch.item_count += len(fresh)
         seq = first + len(items)
-        dated = [time for time, _ in fresh if time != -math.inf]
-        low = min(dated) if dated else None
-        high = max(dated) if dated else None
         source.next_seq = seq
         batch.last_seq[sid] = seq - 1
         self._shadow(source, first, items, batch)
@@ -443,6 +504,7 @@ class HistoryWriter:
     def _continue_episodes(self, source: SourceState) -> None:
         """Number this session's episodes of a live source on after the stored ones."""
         assert self._conn is not None and source.id is not None
+        self._committed_all()
         rows = self._conn.execute(
             "SELECT fingerprint, episode, start, end FROM episodes e WHERE source=? "
             "AND episode = (SELECT max(episode) FROM episodes x WHERE x.source=e.source "
@@ -540,6 +602,8 @@ class HistoryWriter:
         with self._lock:
             self._pending = max(0, self._pending - count)
         self.committed_items += batch.item_count
+        if self._on_batch is not None:
+            self._on_batch(count)
         if self._on_commit is not None and len(batch):
             self._on_commit(
                 CommitStats(

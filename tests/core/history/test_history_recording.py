@@ -10,6 +10,7 @@ to a writer with no engine of its own. Both stores must hold the same rows.
 
 from __future__ import annotations
 
+import math
 import random
 import sqlite3
 from pathlib import Path
@@ -283,3 +284,32 @@ def test_multi_row_inserts_keep_the_rows_and_their_order(tmp_path) -> None:
     stored = many.execute(query).fetchall()
     assert stored == plain.execute(query).fetchall()
     assert len(stored) < count  # duplicates were ignored, the first of each kept
+
+
+def test_chunks_hold_each_item_as_payload_entry_encodes_it(tmp_path) -> None:
+    """The writer builds chunk entries inline; they must be `payload.entry`'s, byte for byte
+    (alert events and rejects, dated and not), and decode back to the items."""
+    from core.history.payload import CHUNK_ITEMS, decode_chunk, encode_chunk, entry
+    from core.model import Envelope, Rejected
+
+    rng = random.Random(11)
+    topology = random_estate(rng, 40)
+    items: list[tuple[float, Item]] = list(churn(rng, topology, 700))
+    envelope = Envelope(ts=None, topic="alerts", partition=1, offset=7, key="k")
+    for n in (0, 5, 300, 301):  # undated rejects among the events
+        time = items[n - 1][0] if n else -math.inf  # before any dated item: -inf
+        items.insert(n, (time, Rejected("line 3", "bad <json>", "{", envelope)))
+    path = tmp_path / "chunks.sqlite"
+    writer = HistoryWriter(path)
+    handle = writer.open_source(SourceInfo("test:chunks", "chunks"))
+    writer.add_items(handle, 0, items)
+    assert writer.flush()
+    writer.close()
+    stored = table(path, "SELECT seq, count, payload FROM chunks ORDER BY seq")
+    labels = {fp: dict(item.labels) for _, item in items if isinstance(item, AlertEvent)
+              for fp in [item.fingerprint]}  # fmt: skip
+    assert [seq for seq, _, _ in stored] == list(range(0, len(items), CHUNK_ITEMS))
+    for seq, count, payload in stored:
+        part = items[seq : seq + count]
+        assert payload == encode_chunk([entry(time, item) for time, item in part])
+        assert decode_chunk(payload, labels) == part

@@ -1,0 +1,196 @@
+"""The messages between the console and its history writer process (msgpack frames).
+
+Every message is a msgspec struct encoded as a msgpack array led by its tag,
+in a frame of a 4-byte little-endian length and the bytes: no pickle, and
+nothing is decoded as anything but the types named here. Callbacks stay in
+the console: a message carries a token, and the answer names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO, Any, TypeAlias, Union
+
+import msgspec
+from msgspec.structs import astuple
+
+from core.engine import EngineConfig
+from core.graph.topology import Topology
+from core.history.rows import CommitStats, DomainStep, EpisodeRow, SourceInfo
+from core.model import AlertEvent, Rejected
+from core.operator import OperatorAction
+from core.timeline import Item
+
+MAX_FRAME = 1 << 30
+"""A frame longer than this is a broken stream, not a message."""
+
+
+class WireEvent(AlertEvent, frozen=True, array_like=True, tag="e"):
+    """An `AlertEvent` as a msgpack array ("e" and its fields: no field names per
+    event), decoded straight into one (this subclass) with no Python per item."""
+
+
+class WireReject(Rejected, frozen=True, array_like=True, tag="r"):
+    """A `Rejected` as an array ("r" and its fields), as `WireEvent`."""
+
+
+WireItem: TypeAlias = tuple[float, WireEvent | WireReject]
+"""A timeline item as it travels: (time, the event or the reject)."""
+
+
+class TopologyWire(msgspec.Struct, array_like=True):
+    """A topology as its lists (wherever it was loaded from: a file, Neo4j)."""
+
+    ids: list[str]
+    attrs: list[dict[str, Any]]
+    dependencies: list[tuple[int, ...]]
+    dependents: list[tuple[int, ...]]
+    directed: bool
+    source: str
+
+    @classmethod
+    def of(cls, topology: Topology) -> TopologyWire:
+        return cls(
+            topology.ids,
+            topology.attrs,
+            topology.dependencies,
+            topology.dependents,
+            topology.directed,
+            topology.source,
+        )
+
+    def topology(self) -> Topology:
+        return Topology(
+            self.ids, self.attrs, self.dependencies, self.dependents, self.directed, self.source
+        )
+
+
+# -- to the writer process ---------------------------------------------------
+
+
+class Open(msgspec.Struct, tag="open", array_like=True):
+    handle: int
+    info: SourceInfo
+    token: int
+    topology: TopologyWire | None = None
+    config: EngineConfig | None = None
+
+
+class Items(msgspec.Struct, tag="items", array_like=True):
+    handle: int
+    first: int  # -1: numbered on from what the store holds (append_items)
+    items: list[WireItem]  # sent as `wire_items` makes them
+
+
+class Records(msgspec.Struct, tag="records", array_like=True):
+    handle: int
+    records: int
+
+
+class Episodes(msgspec.Struct, tag="episodes", array_like=True):
+    handle: int
+    rows: list[EpisodeRow]
+
+
+class Steps(msgspec.Struct, tag="steps", array_like=True):
+    handle: int
+    steps: list[DomainStep]
+
+
+class Merges(msgspec.Struct, tag="merges", array_like=True):
+    handle: int
+    merges: list[tuple[str, str, float]]
+
+
+class Action(msgspec.Struct, tag="action", array_like=True):
+    handle: int
+    action: OperatorAction
+    clock: float | None
+
+
+class Clock(msgspec.Struct, tag="clock", array_like=True):
+    handle: int
+    clock: float
+
+
+class Prune(msgspec.Struct, tag="prune", array_like=True):
+    before: float
+    token: int
+
+
+class Retain(msgspec.Struct, tag="retain", array_like=True):
+    days: float
+    token: int
+
+
+class Barrier(msgspec.Struct, tag="barrier", array_like=True):
+    token: int
+
+
+class Stop(msgspec.Struct, tag="stop", array_like=True):
+    pass
+
+
+ToWriter: TypeAlias = Union[  # noqa: UP007 (a runtime value msgspec decodes into)
+    Open, Items, Records, Episodes, Steps, Merges, Action, Clock, Prune, Retain, Barrier, Stop
+]
+
+
+# -- from the writer process -------------------------------------------------
+
+
+class Ready(msgspec.Struct, tag="ready", array_like=True):
+    token: int
+    source_id: int
+    next_seq: int
+    last_time: float | None
+
+
+class BatchDone(msgspec.Struct, tag="batch", array_like=True):
+    rows: int  # taken off `pending`
+
+
+class Committed(msgspec.Struct, tag="committed", array_like=True):
+    stats: CommitStats
+
+
+class Pruned(msgspec.Struct, tag="pruned", array_like=True):
+    token: int
+    removed: int
+
+
+class Flushed(msgspec.Struct, tag="flushed", array_like=True):
+    token: int
+    ok: bool
+
+
+class Failed(msgspec.Struct, tag="failed", array_like=True):
+    text: str
+
+
+FromWriter: TypeAlias = Union[Ready, BatchDone, Committed, Pruned, Flushed, Failed]  # noqa: UP007
+
+
+def wire_items(items: Sequence[tuple[float, Item]]) -> list[Any]:
+    """Items as `Items.items` encodes them: each as `WireEvent` or `WireReject` arrays."""
+    return [
+        (time, ("e", *astuple(item)) if isinstance(item, AlertEvent) else ("r", *astuple(item)))
+        for time, item in items
+    ]
+
+
+def write_frame(stream: IO[bytes], data: bytes) -> None:
+    stream.write(len(data).to_bytes(4, "little") + data)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """The next frame's bytes, or None at the end of the stream (or a torn frame)."""
+    head = stream.read(4)
+    if len(head) < 4:
+        return None
+    size = int.from_bytes(head, "little")
+    if size > MAX_FRAME:
+        raise ValueError(f"history writer frame of {size} bytes")
+    data = stream.read(size)
+    return data if len(data) == size else None
