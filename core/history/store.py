@@ -31,6 +31,12 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 SCHEMA_VERSION = 1
+CORE_TABLES = frozenset(
+    {"meta", "sources", "labels", "chunks", "episodes", "domain_steps", "actions"}
+)
+"""Tables every store of SCHEMA_VERSION has."""
+ADDED_TABLES = frozenset({"merges"})
+"""Tables added to SCHEMA_VERSION later: a store without them gets them, empty, when opened."""
 BUSY_TIMEOUT_MS = 10_000
 
 SCHEMA = """
@@ -137,7 +143,7 @@ def connect(path: str | Path, *, create: bool = True, readonly: bool = False) ->
             # NORMAL in WAL mode: a killed process never loses a committed
             # transaction; only an OS crash may lose the last few, never corrupt.
             conn.execute("PRAGMA synchronous=NORMAL")
-            _ensure_schema(conn)
+            _ensure_schema(conn, target)
         else:
             _check_schema(conn, target)
     except sqlite3.DatabaseError as exc:
@@ -150,7 +156,7 @@ def connect(path: str | Path, *, create: bool = True, readonly: bool = False) ->
 _SCHEMA_LOCK = threading.Lock()
 
 
-def _ensure_schema(conn: sqlite3.Connection) -> None:
+def _ensure_schema(conn: sqlite3.Connection, target: Path) -> None:
     with _SCHEMA_LOCK:
         row = conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
@@ -159,11 +165,32 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
             version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if version is None or int(version[0]) != SCHEMA_VERSION:
                 found = "none" if version is None else version[0]
-                raise HistoryError(f"history schema {found} is not the supported {SCHEMA_VERSION}")
+                raise HistoryError(
+                    f"history {str(target)!r} has schema {found},"
+                    f" not the supported {SCHEMA_VERSION}"
+                )
+            tables = {
+                name
+                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            missing = sorted(CORE_TABLES - tables)
+            if missing:
+                # A store from before observations were kept in chunks: its rows
+                # cannot be read, and writing beside them would mix two formats.
+                raise HistoryError(
+                    f"history {str(target)!r} was written by an earlier development version of"
+                    f" Watchfloor (no {', '.join(missing)} table): move it aside or choose"
+                    " another file"
+                )
+            if ADDED_TABLES - tables:
+                with conn:  # tables added since (merges): created empty, nothing else changes
+                    conn.executescript("BEGIN;" + SCHEMA + "COMMIT;")
             return
         others = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
         if others:
-            raise HistoryError("the file is an SQLite database, but not a Watchfloor history")
+            raise HistoryError(
+                f"{str(target)!r} is an SQLite database, but not a Watchfloor history"
+            )
         with conn:
             conn.executescript("BEGIN;" + SCHEMA + "COMMIT;")
             conn.execute(

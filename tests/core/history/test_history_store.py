@@ -43,6 +43,44 @@ def demo_history(tmp_path_factory, demo_topology, demo_records) -> Path:
     return path
 
 
+def test_a_store_from_before_chunks_is_refused_by_name_and_left_untouched(tmp_path) -> None:
+    """Schema 1 as an early development version wrote it (observations in `items`)."""
+    old = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(old)
+    conn.executescript(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('schema', '1');"
+        "CREATE TABLE sources(id INTEGER PRIMARY KEY, key TEXT);"
+        "CREATE TABLE items(source INTEGER, seq INTEGER, time REAL);"
+        "INSERT INTO items VALUES (1, 0, 1.5);"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(HistoryError, match=r"old\.sqlite.*earlier development version.*chunks"):
+        HistoryWriter(old)
+    with sqlite3.connect(old) as conn:  # nothing created beside the old rows
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = {name for (name,) in conn.execute(query)}
+        assert tables == {"meta", "sources", "items"}
+        assert conn.execute("SELECT * FROM items").fetchall() == [(1, 0, 1.5)]
+
+
+def test_a_store_from_before_merges_gets_the_table_and_keeps_its_rows(
+    tmp_path, demo_history: Path
+) -> None:
+    copy = tmp_path / "before-merges.sqlite"
+    with sqlite3.connect(demo_history) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DROP TABLE merges")
+        episodes = conn.execute("SELECT count(*) FROM episodes").fetchone()[0]
+    writer = HistoryWriter(copy)  # opening for writing adds what is missing
+    writer.close()
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT count(*) FROM merges").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM episodes").fetchone()[0] == episodes > 0
+
+
 def test_store_is_wal_and_refuses_foreign_files(tmp_path) -> None:
     conn = connect(tmp_path / "h.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
