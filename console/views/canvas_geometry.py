@@ -7,6 +7,8 @@ reads as wiring and the arithmetic can be tested on its own.
 from __future__ import annotations
 
 import math
+import sys
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,18 +116,35 @@ def load_hull_library() -> None:
     import_scipy()
 
 
+def _hull_library() -> Any:
+    """scipy.spatial, or None while a worker is still importing it (`load_hull_library`).
+
+    Asking for a module another thread is importing waits for that import to
+    finish: the first hull of a replay played at once after loading stopped the
+    GUI thread 60-150 ms on the import lock. Until then the hull is made by the
+    monotone chain (the same polygon, slower).
+    """
+    module = sys.modules.get("scipy.spatial")
+    if module is None:
+        import scipy.spatial  # nobody is importing it: the GUI thread does, once
+
+        return scipy.spatial
+    if getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None
+    return module
+
+
 def padded_hull(points: FloatArray, pad: float) -> FloatArray:
     """Vertices of a polygon around `points` at distance ~`pad` (hull of small circles)."""
     angles = np.linspace(0, 2 * math.pi, 12, endpoint=False)
     ring = np.column_stack((np.cos(angles), np.sin(angles))) * pad
     cloud = (points[:, None, :] + ring[None, :, :]).reshape(-1, 2)
-    if pad > 0 and np.all(np.isfinite(cloud)):
+    spatial = _hull_library()
+    if spatial is not None and pad > 0 and np.all(np.isfinite(cloud)):
         # Qhull (C): the pure-Python chain cost ~5 ms a domain, per domain refresh
-        from scipy.spatial import ConvexHull, QhullError
-
         try:
-            return cloud[ConvexHull(cloud).vertices]  # counter-clockwise in 2-D
-        except QhullError:
+            return cloud[spatial.ConvexHull(cloud).vertices]  # counter-clockwise in 2-D
+        except spatial.QhullError:
             pass
     if len(points) > 3:
         # only the points' own hull vertices can be extreme once padded

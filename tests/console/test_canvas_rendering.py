@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -125,4 +128,20 @@ def test_padded_hull_is_the_hull_of_the_padded_points(count: int) -> None:
     ring = np.column_stack((np.cos(angles), np.sin(angles))) * 0.5
     reference = convex_hull((points[:, None, :] + ring[None, :, :]).reshape(-1, 2))
     assert polygon_area(hull) == pytest.approx(polygon_area(reference))
+    assert {tuple(v) for v in np.round(hull, 9)} == {tuple(v) for v in np.round(reference, 9)}
+
+
+def test_a_hull_while_a_worker_imports_qhull_does_not_wait_for_it(monkeypatch) -> None:
+    """The session imports scipy.spatial in a worker after a load; a domain hull needed
+    meanwhile is made by the monotone chain (same polygon) instead of blocking the GUI
+    thread on the import lock."""
+    importing = types.ModuleType("scipy.spatial")
+    importing.__spec__ = importlib.machinery.ModuleSpec("scipy.spatial", None)
+    importing.__spec__._initializing = True  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "scipy.spatial", importing)  # no ConvexHull on it yet
+    points = np.random.default_rng(5).random((40, 2)) * 10
+    hull = padded_hull(points, 0.5)
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    ring = np.column_stack((np.cos(angles), np.sin(angles))) * 0.5
+    reference = convex_hull((points[:, None, :] + ring[None, :, :]).reshape(-1, 2))
     assert {tuple(v) for v in np.round(hull, 9)} == {tuple(v) for v in np.round(reference, 9)}
