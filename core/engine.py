@@ -21,7 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from core.closed_domains import ClosedDomain, DomainLives
+from core.closed_domains import (
+    PEAK_ENTRY,
+    ClosedDomain,
+    DomainLives,
+    Peak,
+    peak_entry,
+    rank_peak,
+)
 from core.domain_view import (
     DomainInputs,
     DomainSummary,
@@ -178,7 +185,9 @@ class Engine:
         self._expiry: list[tuple[float, str]] = []
         self._views: dict[str, DomainView] = {}
         self._summaries: dict[str, DomainSummary] = {}  # kept like _views, until it changes
-        self._lives = DomainLives(topology.ids)  # open domains' lives so far, the closed ones
+        # Open domains' lives so far, and the closed ones (ranked at their peak, when read).
+        limit = self.config.root_cause_limit
+        self._lives = DomainLives(topology.ids, rank=lambda peak: rank_peak(topology, peak, limit))
         self._records_by_id: dict[str, DomainRecord] | None = None  # built on demand
         # Every merge into a domain still open (merged id -> the id it merged into,
         # and back): a rebuilt engine knows exactly the merges up to its clock.
@@ -351,20 +360,19 @@ class Engine:
                 del self._minor_firing[node]
             return
         firing = self._firing[node]
-        firing.discard(state.fingerprint)
         record = self._domains.domain_of(node)
-        if record is not None:
-            closes = not firing and record.size == 1  # its last member stops alerting
-            self._lives.left(
-                record.id,
-                time,
-                opened_at=record.opened_at,
-                size=record.size,
-                severity=state.severity,
-                starts_at=state.starts_at,
-                node=node,
-                closes=str(self.topology.ids[node]) if closes else None,
-            )
+        # Before the alert leaves: at a new peak, the domain with it is the peak.
+        if record is not None and self._lives.left(
+            record.id,
+            time,
+            opened_at=record.opened_at,
+            size=record.size,
+            severity=state.severity,
+            starts_at=state.starts_at,
+            node=node,
+        ):
+            self._lives.peak(record.id, time, record.size, self._peak_of(node, record.size))
+        firing.discard(state.fingerprint)
         if firing:
             self._touch_component(node)
         else:
@@ -567,8 +575,7 @@ class Engine:
             return False
         if self._changed_in.get(inputs.id, 0) > inputs.version:
             return False
-        if self._views.setdefault(inputs.id, view) is view:
-            self._ranked(view)
+        self._views.setdefault(inputs.id, view)
         return True
 
     def _inputs(self, record: DomainRecord, *, copy: bool) -> DomainInputs:
@@ -601,9 +608,23 @@ class Engine:
             inputs = self._inputs(record, copy=False)
             view = build_domain_view(self.topology, inputs, self.config.root_cause_limit)
             self._views[record.id] = view
-            self._ranked(view)
         return view
 
-    def _ranked(self, view: DomainView) -> None:
-        top = view.root_causes[0] if view.root_causes else None
-        self._lives.ranked(view.id, None if top is None else (top.component, top.alerting))
+    def _peak_of(self, node: int, size: int) -> Peak:
+        """The evidence of every member of `node`'s domain (`size` members) now: its peak."""
+        if size == 1:  # most domains of a noisy estate: `node` alone, no ring to walk
+            return self._peak_entry(node)
+        record = self._domains.domain_of(node)
+        if record is None:
+            return b""
+        return b"".join([self._peak_entry(m) for m in self._domains.members(record)])
+
+    def _peak_entry(self, node: int) -> bytes:
+        """`peak_entry(node, self._evidence(node))`, without making an Evidence to throw away."""
+        firing = self._firing[node]
+        if len(firing) == 1:  # one alert (most components): its start and severity
+            for fingerprint in firing:
+                alert = self.alerts[fingerprint]
+                episodes = self._episodes.get(node, 1)
+                return PEAK_ENTRY.pack(node, alert.starts_at, alert.severity, episodes)
+        return peak_entry(node, self._evidence(node))

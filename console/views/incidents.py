@@ -20,7 +20,8 @@ derived from the merges the engine has seen up to its clock,
 A time range chosen in the trends view (`Selection.time_range`) narrows the
 list to the domains active in it, and adds those that were open in it and
 have closed since (`Engine.closed_domains`: worst severity, most members,
-when it closed, its last top root cause), muted, with "closed HH:MM:SS" in
+when it closed, its top root cause at its peak, ranked when its row is first
+painted), muted, with "closed HH:MM:SS" in
 the Age column; notes can still be added to them, acknowledging or assigning
 a closed domain is refused with the reason.
 
@@ -222,6 +223,11 @@ class IncidentsModel(KeyedTableModel):
             if closed is not None and column == self.AGE_COLUMN:
                 opened, ended = short_time(closed.opened_at), short_time(closed.closed_at)
                 return f"opened {opened}, closed {ended}"
+            if column == self.ROOT_CAUSE_COLUMN and closed is not None:
+                causes = closed.root_causes  # ranked at its peak (on the first read)
+                if causes and closed.peak_at is not None:
+                    peak = f"at its peak, {short_time(closed.peak_at)}: "
+                    return safe_text(peak + "; ".join(causes[0].reasons))
             if column == self.ROOT_CAUSE_COLUMN and closed is None:
                 view = self.view(key)
                 if view is not None and view.root_causes:

@@ -32,7 +32,11 @@ def root_cause_text(view: DomainView) -> str:
 
 
 def closed_cause_text(closed: ClosedDomain) -> str:
-    """A closed domain's top root cause as last ranked (— if it never was)."""
+    """A closed domain's top root cause at its peak (— if it has none).
+
+    Ranked the first time it is asked for (`ClosedDomain.root_causes`), so only
+    the rows on screen are ranked, and the same after a seek as in a straight play.
+    """
     if closed.root_cause is None:
         return CLOSED_IMPACT
     if closed.root_alerting:
@@ -47,15 +51,31 @@ def closed_detail_text(closed: ClosedDomain, log: OperatorLog) -> str:
         f"{age(closed.closed_at - min(closed.first_seen, closed.opened_at))}",
         f"First alert {short_time(closed.first_seen)}, opened {short_time(closed.opened_at)}",
         f"Worst severity {closed.severity.label}; at most {closed.size} alerting components",
-        f"Top root cause when last ranked: {closed_cause_text(closed)}",
+        f"Top root cause at its peak: {closed_cause_text(closed)}",
         f"Operator: {operator_text(log, closed.id)}",
         "",
+        *closed_causes_lines(closed),
         f"Components that alerted in it ({len(closed.members)})",
         "  " + ", ".join(closed.members),
     ]
     state = log.shown(closed.id, ())
     lines.extend(notes_lines(state))
     return safe_text("\n".join(lines), keep_newlines=True)
+
+
+def closed_causes_lines(closed: ClosedDomain) -> list[str]:
+    """The ranked root causes of a closed domain at its peak (nothing when it has none)."""
+    if closed.peak_at is None or not closed.root_causes:
+        return []
+    at, size = short_time(closed.peak_at), closed.peak_size
+    lines = [f"Root causes at its peak ({at}, {size} alerting components)"]
+    for rank, cause in enumerate(closed.root_causes, start=1):
+        marker = f"{SEVERITY_GLYPHS[closed.severity]} " if cause.alerting else f"{SILENT_GLYPH} "
+        silent = "" if cause.alerting else "  (silent: raises no alert)"
+        lines.append(f"{rank:>2}. {marker}{cause.component}  score {cause.score:.2f}{silent}")
+        lines.extend(f"      - {reason}" for reason in cause.reasons)
+    lines.append("")
+    return lines
 
 
 def notes_lines(state: DomainState) -> list[str]:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from core.closed_domains import ClosedDomain, DomainLives
+from core.closed_domains import ClosedDomain, DomainLives, peak_entry, rank_peak
 from core.engine import Engine, EngineConfig, EngineDelta
 from core.graph.loaders import load_topology
+from core.graph.ranking import Evidence
 from core.graph.topology import Topology
 from core.model import Severity, Status
 from core.replay import ReplayPlayer
@@ -155,10 +156,11 @@ def test_a_merged_domain_is_not_closed_and_its_life_goes_on_in_the_other() -> No
 
 
 def test_a_one_component_domain_is_its_own_root_cause_and_the_oldest_go_first() -> None:
-    lives = DomainLives([f"host-{k}" for k in range(3)], keep=2)
+    topology = Topology.from_edges([f"host-{k}" for k in range(3)], [])
+    lives = DomainLives(topology.ids, keep=2, rank=lambda peak: rank_peak(topology, peak, 5))
     for k in range(3):
         lives.joined(f"D{k}", float(k), 1, Severity.MAJOR, float(k), k)
-        lives.left(
+        at_peak = lives.left(
             f"D{k}",
             k + 0.5,
             opened_at=float(k),
@@ -166,8 +168,9 @@ def test_a_one_component_domain_is_its_own_root_cause_and_the_oldest_go_first() 
             severity=Severity.MAJOR,
             starts_at=float(k),
             node=k,
-            closes=f"host-{k}",
         )
+        assert at_peak
+        lives.peak(f"D{k}", k + 0.5, 1, peak_entry(k, Evidence(float(k), Severity.MAJOR)))
         lives.take([], [f"D{k}"], {}, lambda _d: (), None)
     assert [(d.id, d.root_cause, d.root_alerting, d.members) for d in lives.between(0, 10)] == [
         ("D1", "host-1", True, ("host-1",)),
