@@ -46,8 +46,8 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.domain_view import RootCause, local_reach
-from core.graph.ranking import Evidence, rank_root_causes
+from core.domain_view import RootCause, rank_members
+from core.graph.ranking import Evidence
 from core.graph.topology import Topology
 from core.model import Severity
 
@@ -96,14 +96,7 @@ def rank_peak(topology: Topology, peak: Peak, limit: int) -> tuple[RootCause, ..
     alerting = bytearray(len(topology))
     for node in nodes:
         alerting[node] = 1
-    ranked = rank_root_causes(
-        topology,
-        nodes,
-        evidence,
-        lambda node: bool(alerting[node]),
-        local_reach(topology, nodes, alerting),
-        limit=limit,
-    )
+    ranked = rank_members(topology, nodes, evidence, alerting, limit)
     ids = topology.ids
     return tuple(RootCause(ids[c.node], c.score, c.alerting, c.explains, c.reasons) for c in ranked)
 

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.graph.blast import blast_radius
-from core.graph.ranking import Evidence, rank_root_causes
+from core.graph.ranking import Evidence, RankedCause, rank_root_causes
 from core.graph.topology import Topology
 from core.model import Severity
 
@@ -29,6 +29,7 @@ __all__ = [
     "build_domain_view",
     "domain_order",
     "local_reach",
+    "rank_members",
 ]
 
 
@@ -143,14 +144,7 @@ def build_domain_view(topology: Topology, inputs: DomainInputs, limit: int) -> D
     alerting = inputs.alerting
     nodes = list(inputs.members)
     evidence = inputs.evidence
-    ranked = rank_root_causes(
-        topology,
-        nodes,
-        evidence,
-        lambda node: bool(alerting[node]),
-        local_reach(topology, nodes, alerting),
-        limit=limit,
-    )
+    ranked = rank_members(topology, nodes, evidence, alerting, limit)
     ids = topology.ids
     nodes.sort(key=lambda m: (evidence[m].first_start, ids[m]))
     sources = list(nodes)
@@ -168,6 +162,25 @@ def build_domain_view(topology: Topology, inputs: DomainInputs, limit: int) -> D
         ),
         impact=Impact(topology, radius.nodes[silent], radius.hops[silent]),
         alerts=tuple(fingerprint for _, fingerprint in sorted(inputs.alerts)),
+    )
+
+
+def rank_members(
+    topology: Topology,
+    nodes: list[int],
+    evidence: Mapping[int, Evidence],
+    alerting: bytes | bytearray,
+    limit: int,
+) -> list[RankedCause]:
+    """Root-cause candidates of a domain's members (`alerting`: a flag per node), as
+    every view of a domain ranks them: open, closed at its peak, or a history step."""
+    return rank_root_causes(
+        topology,
+        nodes,
+        evidence,
+        lambda node: bool(alerting[node]),
+        local_reach(topology, nodes, alerting),
+        limit=limit,
     )
 
 

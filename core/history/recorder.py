@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.domain_view import local_reach
+from core.domain_view import rank_members
 from core.engine import AlertState, Engine, EngineConfig, EngineDelta
 from core.graph.blast import VECTORISE_AFTER, _reverse_index
 from core.graph.domains import DomainRecord
-from core.graph.ranking import rank_root_causes
 from core.graph.topology import Topology
 from core.history.rows import BatchSink, EpisodeTuple, roots_json
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
@@ -123,14 +122,7 @@ class EpisodeEngine(Engine):
         inputs = self._inputs(record, copy=False)
         nodes = list(inputs.members)
         evidence, alerting, topology = inputs.evidence, inputs.alerting, self.topology
-        ranked = rank_root_causes(
-            topology,
-            nodes,
-            evidence,
-            lambda node: bool(alerting[node]),
-            local_reach(topology, nodes, alerting),
-            limit=self.config.root_cause_limit,
-        )
+        ranked = rank_members(topology, nodes, evidence, alerting, self.config.root_cause_limit)
         ids = topology.ids
         sources = nodes + [c.node for c in ranked[:1] if not c.alerting]
         return (
