@@ -19,11 +19,20 @@ from console.selection import Selection
 from console.session import Session
 from console.shell import theme_from_settings
 from console.theme import Theme
+from console.views.incidents import IncidentsView
 from core.engine import Engine
+from core.graph.topology import Topology
 from core.model import AlertEvent
+from core.replay import ReplayPlayer
+from core.timeline import Record
 from tests.builders import estate, event
 
-__all__ = ["EventCounter", "estate", "event"]  # the console tests import them from here
+__all__ = [
+    "EventCounter",
+    "demo_incidents",
+    "estate",
+    "event",
+]  # the console tests import them from here
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
@@ -40,6 +49,17 @@ class EventCounter(QObject):
         if event.type() == self.kind:
             self.count += 1
         return False
+
+
+def demo_incidents(
+    qtbot: QtBot, topology: Topology, records: list[Record]
+) -> tuple[ReplayPlayer, EngineBridge, IncidentsView]:
+    """A demo player at its start, its bridge, and an incidents view following it."""
+    player = ReplayPlayer(topology, records)
+    bridge = EngineBridge(player.engine)
+    view = IncidentsView(bridge, Theme("dark"), Selection(), who="alice")
+    qtbot.addWidget(view)
+    return player, bridge, view
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from console.bridge import EngineBridge
-from console.selection import Selection
-from console.theme import Theme
 from console.views.incidents import IncidentsView
 from console.views.incidents_text import CLOSED_IMPACT, SILENT_GLYPH
 from core.model import parse_time
-from core.replay import ReplayPlayer
+from tests.console.conftest import demo_incidents
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 RANGE = (parse_time("2026-11-26T02:05:00Z"), parse_time("2026-11-26T02:59:00Z"))
@@ -32,13 +29,7 @@ def closed_rows(view: IncidentsView) -> dict[str, list[str]]:
 
 def test_a_backwards_seek_shows_the_closed_domains_causes(qtbot, demo_topology, demo_records):
     target = RANGE[1]
-    views = []
-    for _ in range(2):
-        player = ReplayPlayer(demo_topology, demo_records)
-        bridge = EngineBridge(player.engine)
-        view = IncidentsView(bridge, Theme("dark"), Selection(), who="alice")
-        qtbot.addWidget(view)
-        views.append((player, bridge, view))
+    views = [demo_incidents(qtbot, demo_topology, demo_records) for _ in range(2)]
     (played, played_bridge, played_view), (sought, sought_bridge, sought_view) = views
     t = played.start_time
     assert t is not None and sought.end_time is not None

@@ -13,7 +13,7 @@ from core.engine import Engine
 from core.graph.topology import Topology
 from core.model import Severity, Status, parse_time
 from core.replay import ReplayPlayer
-from tests.console.conftest import event, feed
+from tests.console.conftest import demo_incidents, event, feed
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 
@@ -90,14 +90,8 @@ def test_closed_rows_after_a_backwards_seek_equal_a_straight_play(
         selection.set_time_range(None)
         return shown
 
-    views = []
-    for _ in range(2):
-        player = ReplayPlayer(demo_topology, demo_records)
-        bridge = EngineBridge(player.engine)
-        view = IncidentsView(bridge, Theme("dark"), Selection(), who="alice")
-        qtbot.addWidget(view)
-        views.append((player, view, bridge))
-    (played, played_view, played_bridge), (seeked, seeked_view, seeked_bridge) = views
+    views = [demo_incidents(qtbot, demo_topology, demo_records) for _ in range(2)]
+    (played, played_bridge, played_view), (seeked, seeked_bridge, seeked_view) = views
     target = parse_time("2026-11-26T02:40:00Z")
     t = played.start_time
     assert t is not None
