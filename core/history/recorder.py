@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.domain_view import rank_members
 from core.engine import AlertState, Engine, EngineConfig, EngineDelta
-from core.graph.blast import VECTORISE_AFTER, _reverse_index
+from core.graph.blast import VECTORISE_AFTER, reachable
 from core.graph.domains import DomainRecord
 from core.graph.topology import Topology
 from core.history.rows import BatchSink, EpisodeTuple, roots_json
@@ -307,18 +307,8 @@ def silent_reach(topology: Topology, sources: Sequence[int], alerting: bytes | b
 
 def _silent_reach_scipy(topology: Topology, sources: list[int], alerting: bytes | bytearray) -> int:
     import numpy as np
-    from scipy.sparse.csgraph import breadth_first_order
 
-    index = _reverse_index(topology)
-    n, nnz, k = index.n, index.nnz, len(sources)
-    with index.lock:  # row n (the virtual source) is shared: set it, search, reset it
-        index.indices[nnz : nnz + k] = sources
-        index.indptr[n + 1] = nnz + k
-        try:
-            order = breadth_first_order(index.graph, n, directed=True, return_predecessors=False)
-        finally:
-            index.indptr[n + 1] = nnz
-    reached = order[1:]
+    reached = reachable(topology, sources)
     flags = np.frombuffer(alerting, dtype=np.uint8)
     return int(reached.size - np.count_nonzero(flags[reached]))
 
