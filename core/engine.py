@@ -235,9 +235,10 @@ class Engine:
         state = self.alerts.get(event.fingerprint)
         delta = self._delta
         if state is None:
+            labels = event.labels or self._labels_sent_before(event)
             state = AlertState(
                 fingerprint=event.fingerprint,
-                labels=event.labels,
+                labels=labels,
                 annotations=event.annotations,
                 severity=event.severity,
                 status=event.status,
@@ -245,7 +246,7 @@ class Engine:
                 ends_at=event.ends_at,
                 first_seen=time,
                 last_event_time=time,
-                component=self._mapper.map(event.labels),
+                component=self._mapper.map(labels),
                 generator_url=event.generator_url,
                 origin=event.origin,
             )
@@ -291,6 +292,11 @@ class Engine:
             if event.ends_at is not None:
                 state.ends_at = event.ends_at
             delta.alerts_updated.append(state.fingerprint)
+
+    def _labels_sent_before(self, event: AlertEvent) -> dict[str, str]:
+        """The labels of an event that came without them (none here: the history
+        writer's engine is sent each fingerprint's labels once)."""
+        return event.labels
 
     def _refiring(self, state: AlertState) -> None:
         """A resolved alert is about to fire again (`state` still as it ended).

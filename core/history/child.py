@@ -112,6 +112,8 @@ def _take(
         return
     if isinstance(message, wire.Stop):
         return
+    if isinstance(message, wire.Items):  # for whichever source sends them next
+        writer.add_labels(message.labels)
     if message.handle not in handles:  # a source the console could not send (it said why)
         return
     handle = handles[message.handle]

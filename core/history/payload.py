@@ -5,8 +5,11 @@ wrote), so SQLite does per-chunk work, not per-item work: that is what keeps
 the writer ahead of the engine. Each item is an array (no field names
 repeated a million times):
 - an alert event: [time, fingerprint, status, severity, startsAt, endsAt,
-  annotations, generatorURL, origin, envelope] (labels are stored once per
-  fingerprint, in `labels`);
+  [annotations, generatorURL, origin, envelope]] (labels are stored once per
+  fingerprint, in `labels`). The last four travel as one array so the writer
+  process stores them as the bytes the console sent (`PackedEvent`), without
+  decoding them; chunks written before that hold them inline (ten items),
+  and read the same;
 - a rejected record: [time, null, where, reason, raw, envelope].
 """
 
@@ -27,6 +30,24 @@ _decode = msgspec.msgpack.Decoder(list[list[Any]]).decode
 _SEVERITIES = {int(s): s for s in Severity}
 
 
+class PackedEvent(AlertEvent, frozen=True):
+    """An alert event whose stored part arrived packed: `stored` is the msgpack of
+    [annotations, generatorURL, origin, envelope], which the writer puts into a
+    chunk as it is. Its own annotations, generator_url, origin and envelope are
+    left empty (the writer's engine does not read them); its labels may be empty
+    too when an earlier message gave them (see core.history.wire)."""
+
+    stored: msgspec.Raw = msgspec.Raw()
+
+
+def stored_part(item: AlertEvent) -> Any:
+    """What an alert event's chunk entry ends with: `PackedEvent.stored`, or the four
+    values it packs."""
+    if isinstance(item, PackedEvent):
+        return item.stored
+    return (item.annotations, item.generator_url, item.origin, item.envelope)
+
+
 def entry(time: float, item: Item) -> tuple[Any, ...]:
     """One item as stored in a chunk.
 
@@ -41,10 +62,7 @@ def entry(time: float, item: Item) -> tuple[Any, ...]:
             int(item.severity),
             item.starts_at,
             item.ends_at,
-            item.annotations,
-            item.generator_url,
-            item.origin,
-            item.envelope,
+            stored_part(item),
         )
     return (time, None, item.where, item.reason, item.raw, item.envelope)
 
@@ -58,21 +76,24 @@ def decode_chunk(payload: bytes, labels: dict[str, dict[str, str]]) -> list[tupl
     items: list[tuple[float, Item]] = []
     for row in _decode(payload):
         time, fingerprint = row[0], row[1]
-        envelope = None if row[-1] is None else msgspec.convert(row[-1], Envelope)
         if fingerprint is None:
+            envelope = None if row[5] is None else msgspec.convert(row[5], Envelope)
             item: Item = Rejected(where=row[2], reason=row[3], raw=row[4], envelope=envelope)
         else:
+            # [.., annotations, url, origin, envelope] packed in one array, or inline (older)
+            annotations, url, origin, packed = row[6] if len(row) == 7 else row[6:10]
+            envelope = None if packed is None else msgspec.convert(packed, Envelope)
             item = AlertEvent(
                 fingerprint=fingerprint,
                 status=Status.FIRING if row[2] else Status.RESOLVED,
                 labels=labels.get(fingerprint, {}),
-                annotations=row[6],
+                annotations=annotations,
                 starts_at=row[4],
                 ends_at=row[5],
                 event_time=time,
                 severity=_SEVERITIES[row[3]],
-                generator_url=row[7],
-                origin=row[8],
+                generator_url=url,
+                origin=origin,
                 envelope=envelope,
             )
         items.append((time, item))

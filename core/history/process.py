@@ -69,6 +69,7 @@ class HistoryProcess:
         self._flushes: dict[int, threading.Event] = {}
         self._pending = 0
         self._timelines: dict[int, tuple[list[Record], list[tuple[float, Item]]]] = {}
+        self._items = wire.WireItems()  # the sender thread's
         self._child: subprocess.Popen[bytes] | None = None
         self._started = threading.Event()
         self._stopping = False
@@ -254,14 +255,14 @@ class HistoryProcess:
         kind = message[0]
         if kind == "items":
             _, handle, first, items = message
-            return wire.Items(handle, first, wire.wire_items(items))
+            return self._items.message(handle, first, items)
         if kind == "replay":
             _, handle, records, start, end = message
             cached = self._timelines.get(handle)
             if cached is None or cached[0] is not records:
                 cached = (records, timeline(records))
                 self._timelines[handle] = cached
-            return wire.Items(handle, start, wire.wire_items(cached[1][start:end]))
+            return self._items.message(handle, start, cached[1][start:end])
         if kind == "clock":
             return wire.Clock(message[1], message[2])
         if kind == "open":

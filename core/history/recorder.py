@@ -24,7 +24,7 @@ from core.graph.domains import DomainRecord
 from core.graph.topology import Topology
 from core.history.rows import BatchSink, EpisodeTuple, roots_json
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
-from core.model import Severity, Status
+from core.model import AlertEvent, Severity, Status
 from core.timeline import Record, timeline
 
 if TYPE_CHECKING:
@@ -56,8 +56,16 @@ class EpisodeEngine(Engine):
     moment a new one replaces it, in `ended` (drained by `EngineRecorder`).
     """
 
-    def __init__(self, topology: Topology, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        config: EngineConfig | None = None,
+        labels: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """`labels`: each fingerprint's labels, for events that come without them (the
+        writer process is sent them once per fingerprint: core.history.wire)."""
         super().__init__(topology, config)
+        self.labels: dict[str, dict[str, str]] = {} if labels is None else labels
         self.ended: list[EpisodeTuple] = []
         self._single_roots: dict[str, str] = {}  # component -> its roots JSON alone
         # Open domains by id as last found (checked before use): the records the
@@ -83,6 +91,9 @@ class EpisodeEngine(Engine):
         for domain_id in self._domains.changes.closed:
             self._by_id.pop(domain_id, None)
         return super()._take_delta()
+
+    def _labels_sent_before(self, event: AlertEvent) -> dict[str, str]:
+        return self.labels.get(event.fingerprint, event.labels)
 
     def _refiring(self, state: AlertState) -> None:
         # A resolved alert fires again now: keep the episode it ends on.

@@ -16,6 +16,7 @@ from msgspec.structs import astuple
 
 from core.engine import EngineConfig
 from core.graph.topology import Topology
+from core.history.payload import PackedEvent
 from core.history.rows import CommitStats, DomainStep, EpisodeRow, SourceInfo
 from core.model import AlertEvent, Rejected
 from core.operator import OperatorAction
@@ -25,9 +26,16 @@ MAX_FRAME = 1 << 30
 """A frame longer than this is a broken stream, not a message."""
 
 
-class WireEvent(AlertEvent, frozen=True, array_like=True, tag="e"):
+class WireEvent(PackedEvent, frozen=True, array_like=True, tag="e"):
     """An `AlertEvent` as a msgpack array ("e" and its fields: no field names per
-    event), decoded straight into one (this subclass) with no Python per item."""
+    event), decoded straight into a `PackedEvent` (this subclass) with no Python
+    per item.
+
+    What only the store reads (annotations, generator URL, origin, envelope)
+    travels packed in `stored` and is never decoded in the writer process: its
+    own fields of those names arrive empty. Labels arrive empty too once an
+    earlier `Items` gave them for the fingerprint (`Items.labels`).
+    """
 
 
 class WireReject(Rejected, frozen=True, array_like=True, tag="r"):
@@ -79,7 +87,9 @@ class Open(msgspec.Struct, tag="open", array_like=True):
 class Items(msgspec.Struct, tag="items", array_like=True):
     handle: int
     first: int  # -1: numbered on from what the store holds (append_items)
-    items: list[WireItem]  # sent as `wire_items` makes them
+    items: list[WireItem]  # sent as `WireItems.wire` makes them
+    labels: dict[str, dict[str, str]] = {}
+    """The labels of every fingerprint these items send for the first time (on this pipe)."""
 
 
 class Records(msgspec.Struct, tag="records", array_like=True):
@@ -171,12 +181,54 @@ class Failed(msgspec.Struct, tag="failed", array_like=True):
 FromWriter: TypeAlias = Union[Ready, BatchDone, Committed, Pruned, Flushed, Failed]  # noqa: UP007
 
 
-def wire_items(items: Sequence[tuple[float, Item]]) -> list[Any]:
-    """Items as `Items.items` encodes them: each as `WireEvent` or `WireReject` arrays."""
-    return [
-        (time, ("e", *astuple(item)) if isinstance(item, AlertEvent) else ("r", *astuple(item)))
-        for time, item in items
-    ]
+_NONE: dict[str, str] = {}
+
+
+class WireItems:
+    """Builds `Items` messages for one pipe: each item as a `WireEvent` or `WireReject`
+    array, and each fingerprint's labels once, in the first message that sends it."""
+
+    def __init__(self) -> None:
+        self._sent: set[str] = set()
+
+    def message(self, handle: int, first: int, items: Sequence[tuple[float, Item]]) -> Items:
+        return Items(handle, first, *self.wire(items))
+
+    def wire(self, items: Sequence[tuple[float, Item]]) -> tuple[list[Any], dict[str, Any]]:
+        """(items as `Items.items` encodes them, the labels they introduce)."""
+        sent, none = self._sent, _NONE
+        labels: dict[str, Any] = {}
+        out: list[Any] = []
+        add = out.append
+        for time, item in items:
+            if isinstance(item, AlertEvent):
+                fingerprint = item.fingerprint
+                if fingerprint not in sent:
+                    sent.add(fingerprint)
+                    labels[fingerprint] = item.labels
+                add(
+                    (
+                        time,
+                        (
+                            "e",
+                            fingerprint,
+                            item.status,
+                            none,
+                            none,
+                            item.starts_at,
+                            item.ends_at,
+                            item.event_time,
+                            item.severity,
+                            "",
+                            "",
+                            None,
+                            (item.annotations, item.generator_url, item.origin, item.envelope),
+                        ),
+                    )
+                )
+            else:
+                add((time, ("r", *astuple(item))))
+        return out, labels
 
 
 def write_frame(stream: IO[bytes], data: bytes) -> None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from core.graph.blast import prepare
-from core.history.payload import CHUNK_ITEMS, encode_chunk, entry
+from core.history.payload import CHUNK_ITEMS, PackedEvent, encode_chunk, entry
 from core.history.rows import (
     Batch,
     BatchSink,
@@ -125,6 +125,8 @@ class HistoryWriter:
         self._pending = 0
         self._lock = threading.Lock()
         self._known_labels: set[str] = set()
+        # Labels of fingerprints whose events may come without them (`add_labels`)
+        self._labels: dict[str, dict[str, str]] = {}
         self._last_roots: dict[tuple[int, str], str] = {}
         self._timelines: dict[int, tuple[list[Record], list[tuple[float, Item]]]] = {}
         self._episodes = EpisodeCache()
@@ -177,6 +179,11 @@ class HistoryWriter:
         """
         if items:
             self._put(("append", handle, items), len(items))
+
+    def add_labels(self, labels: dict[str, dict[str, str]]) -> None:
+        """Labels by fingerprint, for items queued after this call whose events come
+        without them (`PackedEvent`s from the writer process's pipe)."""
+        self._labels.update(labels)
 
     def set_records(self, handle: int, records: int) -> None:
         self._put(("records", handle, records))
@@ -324,7 +331,7 @@ class HistoryWriter:
             if topology is not None:
                 from core.history.recorder import EngineRecorder, EpisodeEngine
 
-                source.engine = EpisodeEngine(topology, config)
+                source.engine = EpisodeEngine(topology, config, self._labels)
                 source.recorder = EngineRecorder(self, handle)
                 prepare(topology)  # scipy and the reverse index for large radii, before items
             self._sources[handle] = source
@@ -435,9 +442,9 @@ class HistoryWriter:
             return 0
         rows = batch.items
         labels = batch.labels
-        known = self._known_labels
+        known, sent = self._known_labels, self._labels
         fresh = items[skip:]
-        firing = Status.FIRING
+        firing, packed = Status.FIRING, PackedEvent
         low = high = None  # the dated (not -inf) times' range
         for offset in range(0, len(fresh), CHUNK_ITEMS):
             part = fresh[offset : offset + CHUNK_ITEMS]
@@ -450,7 +457,8 @@ class HistoryWriter:
                     fingerprint = item.fingerprint
                     if fingerprint not in known:
                         known.add(fingerprint)
-                        labels[fingerprint] = _encode(item.labels).decode()
+                        given = item.labels or sent.get(fingerprint, item.labels)
+                        labels[fingerprint] = _encode(given).decode()
                     add(
                         (
                             time,
@@ -459,10 +467,9 @@ class HistoryWriter:
                             item.severity,  # an IntEnum: msgpack stores its int
                             item.starts_at,
                             item.ends_at,
-                            item.annotations,
-                            item.generator_url,
-                            item.origin,
-                            item.envelope,
+                            item.stored
+                            if isinstance(item, packed)
+                            else (item.annotations, item.generator_url, item.origin, item.envelope),
                         )
                     )
                 else:

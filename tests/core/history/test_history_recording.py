@@ -313,3 +313,23 @@ def test_chunks_hold_each_item_as_payload_entry_encodes_it(tmp_path) -> None:
         part = items[seq : seq + count]
         assert payload == encode_chunk([entry(time, item) for time, item in part])
         assert decode_chunk(payload, labels) == part
+
+
+def test_chunks_written_with_the_stored_part_inline_still_read() -> None:
+    """Stores written before the stored part was packed hold alert entries of ten values
+    ([.., annotations, generatorURL, origin, envelope] inline): they read as before."""
+    import msgspec
+
+    from core.history.payload import decode_chunk, encode_chunk, entry
+    from core.model import Envelope
+    from tests.builders import event
+
+    envelope = Envelope(ts=1.5, topic="alerts", partition=0, offset=3, key=None)
+    alert = event("db-1", at=10.0, summary="<b>disk</b>")
+    alert = msgspec.structs.replace(alert, origin="line 4", envelope=envelope)
+    packed = entry(10.0, alert)
+    inline = (*packed[:6], *packed[6])  # the older layout
+    assert len(packed) == 7 and len(inline) == 10
+    labels = {alert.fingerprint: dict(alert.labels)}
+    assert decode_chunk(encode_chunk([inline]), labels) == [(10.0, alert)]
+    assert decode_chunk(encode_chunk([packed]), labels) == [(10.0, alert)]
