@@ -30,12 +30,16 @@ _decode = msgspec.msgpack.Decoder(list[list[Any]]).decode
 _SEVERITIES = {int(s): s for s in Severity}
 
 
-class PackedEvent(AlertEvent, frozen=True):
+class PackedEvent(AlertEvent, frozen=True, array_like=True, tag="e"):
     """An alert event whose stored part arrived packed: `stored` is the msgpack of
     [annotations, generatorURL, origin, envelope], which the writer puts into a
     chunk as it is. Its own annotations, generator_url, origin and envelope are
     left empty (the writer's engine does not read them); its labels may be empty
-    too when an earlier message gave them (see core.history.wire)."""
+    too when an earlier message gave them.
+
+    How it travels to the writer process: a msgpack array ("e" and its fields:
+    no field names per event), decoded straight into one (core.history.wire).
+    """
 
     stored: msgspec.Raw = msgspec.Raw()
 
@@ -43,7 +47,7 @@ class PackedEvent(AlertEvent, frozen=True):
 def stored_part(item: AlertEvent) -> Any:
     """What an alert event's chunk entry ends with: `PackedEvent.stored`, or the four
     values it packs."""
-    if isinstance(item, PackedEvent):
+    if type(item) is PackedEvent:
         return item.stored
     return (item.annotations, item.generator_url, item.origin, item.envelope)
 

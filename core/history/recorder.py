@@ -22,6 +22,7 @@ from core.engine import AlertState, Engine, EngineConfig, EngineDelta
 from core.graph.blast import VECTORISE_AFTER, reachable
 from core.graph.domains import DomainRecord
 from core.graph.topology import Topology
+from core.history.payload import PackedEvent
 from core.history.rows import BatchSink, EpisodeTuple, roots_json
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
 from core.model import AlertEvent, Severity, Status
@@ -56,6 +57,8 @@ class EpisodeEngine(Engine):
     moment a new one replaces it, in `ended` (drained by `EngineRecorder`).
     """
 
+    _event_types = frozenset({AlertEvent, PackedEvent})  # what the writer process decodes
+
     def __init__(
         self,
         topology: Topology,
@@ -67,6 +70,9 @@ class EpisodeEngine(Engine):
         super().__init__(topology, config)
         self.labels: dict[str, dict[str, str]] = {} if labels is None else labels
         self.ended: list[EpisodeTuple] = []
+        # Alerts whose episode row may have changed since the recorder last looked
+        # (in order): most of a busy stream is re-sends of firing alerts, never listed.
+        self.touched: dict[str, None] = {}
         self._single_roots: dict[str, str] = {}  # component -> its roots JSON alone
         # Open domains by id as last found (checked before use): the records the
         # engine's own index would rebuild from every open domain after each batch.
@@ -99,9 +105,21 @@ class EpisodeEngine(Engine):
         # A resolved alert fires again now: keep the episode it ends on.
         self.ended.append(episode_tuple(self, state))
 
+    def _start_firing(self, state: AlertState) -> None:
+        super()._start_firing(state)
+        self.touched[state.fingerprint] = None
+
     def _stop_firing(self, state: AlertState, ended: float) -> None:
         super()._stop_firing(state, ended)
         self.ended.append(episode_tuple(self, state))
+        self.touched[state.fingerprint] = None
+
+    def _regrade(self, state: AlertState, severity: Severity, time: float) -> None:
+        super()._regrade(state, severity, time)
+        self.touched[state.fingerprint] = None
+
+    def _episode_touched(self, state: AlertState) -> None:
+        self.touched[state.fingerprint] = None
 
     def step_row(
         self, sid: int, domain_id: str, step: str, clock: float | None
@@ -172,17 +190,21 @@ class EngineRecorder:
     def delta(self, engine: Engine, delta: EngineDelta) -> None:
         """Record one exact engine delta."""
         rows: list[EpisodeTuple] = []
-        if isinstance(engine, EpisodeEngine) and engine.ended:
-            rows, engine.ended = engine.ended, []
+        if isinstance(engine, EpisodeEngine):
+            if engine.ended:
+                rows, engine.ended = engine.ended, []
+            changed, engine.touched = engine.touched, {}
+        else:
+            changed = dict.fromkeys(
+                (*delta.alerts_added, *delta.alerts_updated, *delta.alerts_resolved)
+            )
         if self.muted:
             return
         # A firing alert re-sent (most of a busy stream) keeps its episode row:
         # skip it here, before building a row the writer would drop anyway.
         alerts, seen, names = engine.alerts, self._seen, engine.topology.ids
         firing = Status.FIRING
-        for fingerprint in dict.fromkeys(
-            (*delta.alerts_added, *delta.alerts_updated, *delta.alerts_resolved)
-        ):
+        for fingerprint in changed:
             alert = alerts.get(fingerprint)
             if alert is None:
                 continue

@@ -26,16 +26,11 @@ MAX_FRAME = 1 << 30
 """A frame longer than this is a broken stream, not a message."""
 
 
-class WireEvent(PackedEvent, frozen=True, array_like=True, tag="e"):
-    """An `AlertEvent` as a msgpack array ("e" and its fields: no field names per
-    event), decoded straight into a `PackedEvent` (this subclass) with no Python
-    per item.
-
-    What only the store reads (annotations, generator URL, origin, envelope)
-    travels packed in `stored` and is never decoded in the writer process: its
-    own fields of those names arrive empty. Labels arrive empty too once an
-    earlier `Items` gave them for the fingerprint (`Items.labels`).
-    """
+WireEvent = PackedEvent
+"""An `AlertEvent` as it travels: see `PackedEvent`. What only the store reads
+(annotations, generator URL, origin, envelope) is packed in `stored` and never
+decoded in the writer process; labels arrive empty once an earlier `Items`
+gave them for the fingerprint (`Items.labels`)."""
 
 
 class WireReject(Rejected, frozen=True, array_like=True, tag="r"):
