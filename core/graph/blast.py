@@ -47,7 +47,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from core.graph.topology import Topology
 
-__all__ = ["VECTORISE_AFTER", "BlastRadius", "blast_radius", "prepare", "reachable"]
+__all__ = ["VECTORISE_AFTER", "BlastRadius", "blast_radius", "prepare"]
 
 IndexArray = npt.NDArray[np.int32]
 
@@ -298,20 +298,6 @@ class _ReverseIndex:
         self.position[order] = np.arange(order.size, dtype=np.int32)
         return order, self.position[predecessors[order[1 + k :]]], predecessors
 
-    def reached(self, sources: list[int]) -> IndexArray:
-        """Every node reachable from `sources` (sources included), in BFS order, without
-        parents or hops (cheaper than `search`). Call with `lock` held."""
-        from scipy.sparse.csgraph import breadth_first_order
-
-        n, nnz, k = self.n, self.nnz, len(sources)
-        self.indices[nnz : nnz + k] = sources
-        self.indptr[n + 1] = nnz + k
-        try:
-            order = breadth_first_order(self.graph, n, directed=True, return_predecessors=False)
-        finally:
-            self.indptr[n + 1] = nnz
-        return order[1:]
-
     def unseen(self, nodes: IndexArray, marks: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """Mask of `nodes` not among `marks`. Call with `lock` held."""
         self.earlier[marks] = True
@@ -323,14 +309,6 @@ class _ReverseIndex:
 
 _indexes: weakref.WeakKeyDictionary[Topology, _ReverseIndex] = weakref.WeakKeyDictionary()
 _indexes_lock = threading.Lock()
-
-
-def reachable(topology: Topology, sources: list[int]) -> IndexArray:
-    """Every component reachable from distinct `sources` over dependents (sources
-    included), unordered by hop: the blast radius's nodes without its hops, by scipy."""
-    index = _reverse_index(topology)
-    with index.lock:
-        return index.reached(sources)
 
 
 def _reverse_index(topology: Topology) -> _ReverseIndex:

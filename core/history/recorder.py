@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.domain_view import rank_members
 from core.engine import AlertState, Engine, EngineConfig, EngineDelta
-from core.graph.blast import VECTORISE_AFTER, reachable
 from core.graph.domains import DomainRecord
 from core.graph.topology import Topology
 from core.history.payload import PackedEvent
@@ -145,15 +144,14 @@ class EpisodeEngine(Engine):
             severity = int(self._evidence(node).severity)
             return (sid, domain_id, step, at, severity, 1, None, None, roots)
         # `domain_step`'s values without building the domain's view: the same
-        # ranking over the same inputs, and of the blast radius only how many
-        # silent components it reaches (sorting it into hops cost the writer
-        # more than its whole engine on a large estate).
+        # ranking over the same inputs.
         inputs = self._inputs(record, copy=False)
         nodes = list(inputs.members)
-        evidence, alerting, topology = inputs.evidence, inputs.alerting, self.topology
-        ranked = rank_members(topology, nodes, evidence, alerting, self.config.root_cause_limit)
+        evidence, topology = inputs.evidence, self.topology
+        ranked = rank_members(
+            topology, nodes, evidence, inputs.alerting, self.config.root_cause_limit
+        )
         ids = topology.ids
-        sources = nodes + [c.node for c in ranked[:1] if not c.alerting]
         return (
             sid,
             domain_id,
@@ -162,7 +160,7 @@ class EpisodeEngine(Engine):
             int(max(evidence[m].severity for m in nodes)),
             len(nodes),
             len(inputs.alerts),
-            silent_reach(topology, sources, alerting),
+            None,  # impacted: see rows.DomainStep
             roots_json((ids[c.node], c.score, c.alerting) for c in ranked),
         )
 
@@ -314,38 +312,6 @@ class EngineRecorder:
                     recorded_at[domain_id], members[domain_id] = clock, stored[1]
 
 
-def silent_reach(topology: Topology, sources: Sequence[int], alerting: bytes | bytearray) -> int:
-    """How many silent components the blast radius of `sources` holds (sources included).
-
-    `len(Engine.domain(..).impact)` for a domain's blast-radius sources: the same
-    reachability, without hops or order. A small radius is walked here; a
-    large one by scipy over `core.graph.blast`'s reverse index.
-    """
-    dependents = topology.dependents
-    seen = set(sources)
-    frontier = list(seen)
-    limit = max(VECTORISE_AFTER, len(topology) // 800)  # as blast_radius switches
-    while frontier:
-        if len(seen) > limit:
-            return _silent_reach_scipy(topology, sorted(set(sources)), alerting)
-        reached = []
-        for node in frontier:
-            for other in dependents[node]:
-                if other not in seen:
-                    seen.add(other)
-                    reached.append(other)
-        frontier = reached
-    return sum(1 for node in seen if not alerting[node])
-
-
-def _silent_reach_scipy(topology: Topology, sources: list[int], alerting: bytes | bytearray) -> int:
-    import numpy as np
-
-    reached = reachable(topology, sources)
-    flags = np.frombuffer(alerting, dtype=np.uint8)
-    return int(reached.size - np.count_nonzero(flags[reached]))
-
-
 def episode_rows(engine: Engine, fingerprints: Iterable[str]) -> list[EpisodeRow]:
     """Each alert's current episode: number, severity, component, start, end (None: firing)."""
     alerts = engine.alerts
@@ -378,9 +344,9 @@ def domain_step(
 
     A domain of one alerting component has that component as its only root
     cause candidate (silent candidates need two dependents in the domain), so
-    it is recorded without ranking it or walking its blast radius (score and
-    impact left empty): most domains of a noisy estate are such singles, and
-    ranking each would cost the writer more than everything else it does.
+    it is recorded without ranking it (score left empty): most domains of a
+    noisy estate are such singles, and ranking each would cost the writer more
+    than everything else it does.
     """
     summary = engine.domain_summary(domain_id)
     if summary is None:
@@ -391,7 +357,7 @@ def domain_step(
     if summary.size == 1:
         member = engine.topology.ids[engine.domain_members(domain_id)[0]]
         return DomainStep(
-            domain_id, step, at, int(summary.severity), 1, None, None, ((str(member), None, True),)
+            domain_id, step, at, int(summary.severity), 1, None, ((member, None, True),)
         )
     view = engine.domain(domain_id)
     if view is None:
@@ -403,7 +369,6 @@ def domain_step(
         int(view.severity),
         len(view.members),
         len(view.alerts),
-        len(view.impact),
         tuple((c.component, c.score, c.alerting) for c in view.root_causes),
     )
 

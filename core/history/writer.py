@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from core.graph.blast import prepare
 from core.history.payload import CHUNK_ITEMS, PackedEvent, encode_chunk, entry
 from core.history.rows import (
     Batch,
@@ -340,7 +339,6 @@ class HistoryWriter:
 
                 source.engine = EpisodeEngine(topology, config, self._labels)
                 source.recorder = EngineRecorder(self, handle)
-                prepare(topology)  # scipy and the reverse index for large radii, before items
             self._sources[handle] = source
             if ready is not None:
                 assert source.id is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import sqlite3
 import threading
@@ -12,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from core.graph.blast import blast_radius
 from core.history.process import HistoryProcess
 from core.history.reader import HistoryReader
-from core.history.recorder import import_records, silent_reach
+from core.history.recorder import import_records
 from core.history.store import HistoryError
 from core.history.writer import CommitStats, HistoryWriter, SourceInfo
 from core.model import Status
@@ -152,20 +150,3 @@ def test_killed_writer_process_loses_at_most_what_it_had_not_committed(tmp_path)
     assert count % batch == 0  # whole messages only: no half-written transaction
     with HistoryReader(path) as reader:
         assert reader.stats()["events"] == count
-
-
-def test_silent_reach_counts_the_silent_part_of_the_blast_radius() -> None:
-    """The writer's count equals `len(impact)` of a full blast radius, both ways of searching."""
-    from benchmarks.bench_blast_radius import layered_dag
-
-    rng = random.Random(7)
-    for size in (300, 20_000):  # the walk here, and scipy past VECTORISE_AFTER
-        topology = layered_dag(size, 8, 3, size)
-        alerting = bytearray(size)
-        for node in rng.sample(range(size), size // 20):
-            alerting[node] = 1
-        for _ in range(40):
-            sources = rng.sample(range(size), rng.randint(1, 4))
-            radius = blast_radius(topology, sources)
-            silent = sum(1 for node in radius.nodes.tolist() if not alerting[node])
-            assert silent_reach(topology, sources, alerting) == silent
