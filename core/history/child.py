@@ -41,6 +41,13 @@ class _Answers:
 GC_THRESHOLD = 50_000
 """Container allocations between young collections (Python's default: 700)."""
 
+SWITCH_INTERVAL_S = 0.0002
+"""How long a thread holds the interpreter lock while another waits (Python's default:
+5 ms). The committer thread lets go of it at every SQLite statement and then waited
+up to the whole interval to take it back from the writer thread, so commits took
+4-5 times their CPU time and the writer stood blocked behind them: at 5 ms the
+grouped stream recorded 110k events/s, at 1 ms 124-130k, at 0.2 ms 131-140k."""
+
 
 def serve(path: str, inbox: IO[bytes], outbox: IO[bytes]) -> int:
     # This process holds a topology, an engine and a stream of decoded events:
@@ -50,6 +57,7 @@ def serve(path: str, inbox: IO[bytes], outbox: IO[bytes]) -> int:
     # of its reach; the young generation is collected less often.
     gc.set_threshold(GC_THRESHOLD, 20, 100)
     gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     answers = _Answers(outbox)
     try:
         writer = HistoryWriter(
