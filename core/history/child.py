@@ -20,7 +20,6 @@ import msgspec
 from core.history import wire
 from core.history.store import HistoryError
 from core.history.writer import HistoryWriter
-from core.timeline import Item
 
 
 class _Answers:
@@ -126,11 +125,7 @@ def _take(
         return
     handle = handles[message.handle]
     if isinstance(message, wire.Items):
-        items: list[tuple[float, Item]] = message.items  # type: ignore[assignment]
-        if message.first < 0:
-            writer.append_items(handle, items)
-        else:
-            writer.add_items(handle, message.first, items)
+        writer.add_packed(handle, message.first, message.times, message.items)
     elif isinstance(message, wire.Clock):
         writer.add_clock(handle, message.clock)
     elif isinstance(message, wire.Records):

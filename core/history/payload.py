@@ -1,20 +1,26 @@
-"""How observations are stored: `chunks.payload`, msgpack arrays of up to CHUNK_ITEMS items.
+"""How observations are stored: `chunks.payload`, msgpack of up to CHUNK_ITEMS items.
 
 One row holds a run of consecutive items of one source (what one transaction
 wrote), so SQLite does per-chunk work, not per-item work: that is what keeps
-the writer ahead of the engine. Each item is an array (no field names
-repeated a million times):
-- an alert event: [time, fingerprint, status, severity, startsAt, endsAt,
-  [annotations, generatorURL, origin, envelope]] (labels are stored once per
-  fingerprint, in `labels`). The last four travel as one array so the writer
-  process stores them as the bytes the console sent (`PackedEvent`), without
-  decoding them; chunks written before that hold them inline (ten items),
-  and read the same;
-- a rejected record: [time, null, where, reason, raw, envelope].
+the writer ahead of the engine. A chunk is [2, times, items]: the items'
+timeline times, then each item as the array the writer process receives it
+in (no field names repeated a million times):
+- an alert event: a `PackedEvent`, ["e", fingerprint, status, {}, {},
+  startsAt, endsAt, eventTime, severity, "", "", null, [annotations,
+  generatorURL, origin, envelope]] (labels are stored once per fingerprint, in
+  `labels`);
+- a rejected record: a `PackedReject`, ["r", where, reason, raw, envelope].
+
+So the writer process stores what the console sent as it is: a slice of the
+message's items is encoded as it was decoded, with no Python per item (most
+of the writer's work before). Chunks written before hold one array per item
+instead, [time, fingerprint, status, severity, startsAt, endsAt, ...], with
+the last four inline or as one array; they read the same.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,86 +30,134 @@ from core.model import AlertEvent, Envelope, Rejected, Severity, Status
 from core.timeline import Item
 
 CHUNK_ITEMS = 256
+CHUNK_FORMAT = 2
+"""The first value of a chunk of the current layout (older chunks start with an array)."""
 
 _encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(list[list[Any]]).decode
+_decode = msgspec.msgpack.Decoder(list[Any]).decode
 _SEVERITIES = {int(s): s for s in Severity}
+_STATUSES = {s.value: s for s in Status}
+_NONE: dict[str, str] = {}
 
 
 class PackedEvent(AlertEvent, frozen=True, array_like=True, tag="e"):
     """An alert event whose stored part arrived packed: `stored` is the msgpack of
-    [annotations, generatorURL, origin, envelope], which the writer puts into a
-    chunk as it is. Its own annotations, generator_url, origin and envelope are
-    left empty (the writer's engine does not read them); its labels may be empty
-    too when an earlier message gave them.
+    [annotations, generatorURL, origin, envelope], kept as bytes. Its own
+    annotations, generator_url, origin and envelope are left empty (the writer's
+    engine does not read them); its labels are empty too (they travel once per
+    fingerprint, and are stored once).
 
-    How it travels to the writer process: a msgpack array ("e" and its fields:
-    no field names per event), decoded straight into one (core.history.wire).
+    How it travels to the writer process (core.history.wire) and how a chunk
+    holds it: a msgpack array, "e" and its fields, decoded straight into one.
     """
 
     stored: msgspec.Raw = msgspec.Raw()
 
 
-def stored_part(item: AlertEvent) -> Any:
-    """What an alert event's chunk entry ends with: `PackedEvent.stored`, or the four
-    values it packs."""
-    if type(item) is PackedEvent:
-        return item.stored
-    return (item.annotations, item.generator_url, item.origin, item.envelope)
+class PackedReject(Rejected, frozen=True, array_like=True, tag="r"):
+    """A `Rejected` as an array ("r" and its fields), as `PackedEvent`."""
 
 
-def entry(time: float, item: Item) -> tuple[Any, ...]:
-    """One item as stored in a chunk.
-
-    The writer builds an alert event's tuple inline (`HistoryWriter._take_items`,
-    its hot loop); tests/core/history hold its chunks to this function byte for byte.
-    """
+def packed(item: Item) -> Any:
+    """An item as a chunk holds it: itself if packed, else the same array as a tuple."""
+    kind = type(item)
+    if kind is PackedEvent or kind is PackedReject:
+        return item
     if isinstance(item, AlertEvent):
         return (
-            time,
+            "e",
             item.fingerprint,
-            1 if item.status is Status.FIRING else 0,
-            int(item.severity),
+            item.status,
+            _NONE,
+            _NONE,
             item.starts_at,
             item.ends_at,
-            stored_part(item),
+            item.event_time,
+            item.severity,
+            "",
+            "",
+            None,
+            (item.annotations, item.generator_url, item.origin, item.envelope),
         )
-    return (time, None, item.where, item.reason, item.raw, item.envelope)
+    return ("r", item.where, item.reason, item.raw, item.envelope)
 
 
-def encode_chunk(entries: Sequence[tuple[Any, ...]]) -> bytes:
-    return _encode(entries)
+def encode_chunk(times: Sequence[float], items: Sequence[Any]) -> bytes:
+    """A chunk of `items` as `packed` gives them (PackedEvent and PackedReject go as they are)."""
+    return _encode((CHUNK_FORMAT, times, items))
+
+
+def chunk_of(part: Sequence[tuple[float, Item]]) -> bytes:
+    """The chunk of (time, item) pairs (what the writer stores for them)."""
+    return encode_chunk([time for time, _ in part], [packed(item) for _, item in part])
+
+
+def time_range(times: Sequence[float]) -> tuple[float, float]:
+    """(earliest, latest) of a chunk's times; undated rejects (-inf) count only if all are."""
+    low, high = min(times), max(times)
+    if low == -math.inf:
+        dated = [time for time in times if time != -math.inf]
+        if dated:
+            low = min(dated)
+    return low, high
 
 
 def decode_chunk(payload: bytes, labels: dict[str, dict[str, str]]) -> list[tuple[float, Item]]:
     """The chunk's items with their times, in stored order."""
-    items: list[tuple[float, Item]] = []
-    for row in _decode(payload):
-        time, fingerprint = row[0], row[1]
-        if fingerprint is None:
-            envelope = None if row[5] is None else msgspec.convert(row[5], Envelope)
-            item: Item = Rejected(where=row[2], reason=row[3], raw=row[4], envelope=envelope)
-        else:
-            # [.., annotations, url, origin, envelope] packed in one array, or inline (older)
-            annotations, url, origin, packed = row[6] if len(row) == 7 else row[6:10]
-            envelope = None if packed is None else msgspec.convert(packed, Envelope)
-            item = AlertEvent(
-                fingerprint=fingerprint,
-                status=Status.FIRING if row[2] else Status.RESOLVED,
-                labels=labels.get(fingerprint, {}),
-                annotations=annotations,
-                starts_at=row[4],
-                ends_at=row[5],
-                event_time=time,
-                severity=_SEVERITIES[row[3]],
-                generator_url=url,
-                origin=origin,
-                envelope=envelope,
-            )
-        items.append((time, item))
-    return items
+    data = _decode(payload)
+    if data and data[0] == CHUNK_FORMAT:
+        return [(time, _item(row, labels)) for time, row in zip(data[1], data[2], strict=True)]
+    return [(row[0], _older_item(row, labels)) for row in data]
+
+
+def _item(row: list[Any], labels: dict[str, dict[str, str]]) -> Item:
+    if row[0] == "r":
+        return Rejected(where=row[1], reason=row[2], raw=row[3], envelope=_envelope(row[4]))
+    fingerprint = row[1]
+    annotations, url, origin, envelope = row[12]
+    return AlertEvent(
+        fingerprint=fingerprint,
+        status=_STATUSES[row[2]],
+        labels=labels.get(fingerprint, {}),
+        annotations=annotations,
+        starts_at=row[5],
+        ends_at=row[6],
+        event_time=row[7],
+        severity=_SEVERITIES[row[8]],
+        generator_url=url,
+        origin=origin,
+        envelope=_envelope(envelope),
+    )
+
+
+def _older_item(row: list[Any], labels: dict[str, dict[str, str]]) -> Item:
+    time, fingerprint = row[0], row[1]
+    if fingerprint is None:
+        return Rejected(where=row[2], reason=row[3], raw=row[4], envelope=_envelope(row[5]))
+    # [.., annotations, url, origin, envelope] as one array, or inline (the oldest)
+    annotations, url, origin, envelope = row[6] if len(row) == 7 else row[6:10]
+    return AlertEvent(
+        fingerprint=fingerprint,
+        status=Status.FIRING if row[2] else Status.RESOLVED,
+        labels=labels.get(fingerprint, {}),
+        annotations=annotations,
+        starts_at=row[4],
+        ends_at=row[5],
+        event_time=time,
+        severity=_SEVERITIES[row[3]],
+        generator_url=url,
+        origin=origin,
+        envelope=_envelope(envelope),
+    )
+
+
+def _envelope(value: Any) -> Envelope | None:
+    return None if value is None else msgspec.convert(value, Envelope)
 
 
 def fingerprints(payload: bytes) -> set[str]:
     """Fingerprints of the alert events in a chunk (retention checks)."""
-    return {row[1] for row in _decode(payload) if row[1] is not None}
+    data = _decode(payload)
+    if data and data[0] == CHUNK_FORMAT:
+        return {row[1] for row in data[2] if row[0] == "e"}
+    return {row[1] for row in data if row[1] is not None}

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from typing import IO, Any, TypeAlias, Union
 
 import msgspec
-from msgspec.structs import astuple
 
 from core.engine import EngineConfig
 from core.graph.topology import Topology
-from core.history.payload import PackedEvent
+from core.history.payload import PackedEvent, PackedReject, packed
 from core.history.rows import CommitStats, DomainStep, EpisodeRow, SourceInfo
-from core.model import AlertEvent, Rejected
+from core.model import AlertEvent
 from core.operator import OperatorAction
 from core.timeline import Item
 
@@ -27,18 +26,9 @@ MAX_FRAME = 1 << 30
 
 
 WireEvent = PackedEvent
-"""An `AlertEvent` as it travels: see `PackedEvent`. What only the store reads
-(annotations, generator URL, origin, envelope) is packed in `stored` and never
-decoded in the writer process; labels arrive empty once an earlier `Items`
-gave them for the fingerprint (`Items.labels`)."""
-
-
-class WireReject(Rejected, frozen=True, array_like=True, tag="r"):
-    """A `Rejected` as an array ("r" and its fields), as `WireEvent`."""
-
-
-WireItem: TypeAlias = tuple[float, WireEvent | WireReject]
-"""A timeline item as it travels: (time, the event or the reject)."""
+"""An `AlertEvent` as it travels (and as a chunk stores it): see `PackedEvent`."""
+WireReject = PackedReject
+"""A `Rejected` as it travels (and as a chunk stores it)."""
 
 
 class TopologyWire(msgspec.Struct, array_like=True):
@@ -82,7 +72,8 @@ class Open(msgspec.Struct, tag="open", array_like=True):
 class Items(msgspec.Struct, tag="items", array_like=True):
     handle: int
     first: int  # -1: numbered on from what the store holds (append_items)
-    items: list[WireItem]  # sent as `WireItems.wire` makes them
+    times: list[float]  # the items' timeline times
+    items: list[WireEvent | WireReject]  # as `WireItems.wire` sends them
     labels: dict[str, dict[str, str]] = {}
     """The labels of every fingerprint these items send for the first time (on this pipe)."""
 
@@ -189,41 +180,42 @@ class WireItems:
     def message(self, handle: int, first: int, items: Sequence[tuple[float, Item]]) -> Items:
         return Items(handle, first, *self.wire(items))
 
-    def wire(self, items: Sequence[tuple[float, Item]]) -> tuple[list[Any], dict[str, Any]]:
-        """(items as `Items.items` encodes them, the labels they introduce)."""
+    def wire(
+        self, items: Sequence[tuple[float, Item]]
+    ) -> tuple[list[float], list[Any], dict[str, Any]]:
+        """(the times, the items as `Items.items` encodes them, the labels they introduce)."""
         sent, none = self._sent, _NONE
         labels: dict[str, Any] = {}
+        times: list[float] = []
         out: list[Any] = []
-        add = out.append
+        add, at = out.append, times.append
         for time, item in items:
+            at(time)
             if isinstance(item, AlertEvent):
                 fingerprint = item.fingerprint
                 if fingerprint not in sent:
                     sent.add(fingerprint)
                     labels[fingerprint] = item.labels
-                add(
+                add(  # payload.packed, inlined
                     (
-                        time,
-                        (
-                            "e",
-                            fingerprint,
-                            item.status,
-                            none,
-                            none,
-                            item.starts_at,
-                            item.ends_at,
-                            item.event_time,
-                            item.severity,
-                            "",
-                            "",
-                            None,
-                            (item.annotations, item.generator_url, item.origin, item.envelope),
-                        ),
+                        "e",
+                        fingerprint,
+                        item.status,
+                        none,
+                        none,
+                        item.starts_at,
+                        item.ends_at,
+                        item.event_time,
+                        item.severity,
+                        "",
+                        "",
+                        None,
+                        (item.annotations, item.generator_url, item.origin, item.envelope),
                     )
                 )
             else:
-                add((time, ("r", *astuple(item))))
-        return out, labels
+                add(packed(item))
+        return times, out, labels
 
 
 def write_frame(stream: IO[bytes], data: bytes) -> None:

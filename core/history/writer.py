@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from core.history.payload import CHUNK_ITEMS, PackedEvent, encode_chunk, entry
+from core.history.payload import CHUNK_ITEMS, PackedReject, encode_chunk, packed
 from core.history.rows import (
     Batch,
     BatchSink,
@@ -43,7 +43,7 @@ from core.history.rows import (
     step_rows,
 )
 from core.history.store import HistoryError, connect
-from core.model import AlertEvent, Status
+from core.model import AlertEvent
 from core.operator import OperatorAction
 from core.timeline import Item, Record, timeline
 
@@ -100,6 +100,10 @@ def insert_rows(
         while total - start >= size:
             conn.execute(sql, list(flatten(rows[start : start + size])))
             start += size
+
+
+def _columns(items: Sequence[tuple[float, Item]]) -> tuple[list[float], list[Item]]:
+    return [time for time, _ in items], [item for _, item in items]
 
 
 class HistoryWriter:
@@ -187,9 +191,19 @@ class HistoryWriter:
             self._put(("append", handle, items), len(items))
 
     def add_labels(self, labels: dict[str, dict[str, str]]) -> None:
-        """Labels by fingerprint, for items queued after this call whose events come
-        without them (`PackedEvent`s from the writer process's pipe)."""
-        self._labels.update(labels)
+        """Labels by fingerprint, for packed items queued after this call (`add_packed`),
+        whose events come without them; stored once per fingerprint."""
+        if labels:
+            self._labels.update(labels)
+            self._put(("labels", labels))
+
+    def add_packed(
+        self, handle: int, first: int, times: list[float], items: Sequence[Item]
+    ) -> None:
+        """`add_items` (`first` -1: `append_items`) for items as the writer process receives
+        them: `times` and `PackedEvent`s / `PackedReject`s, stored as they are."""
+        if items:
+            self._put(("packed", handle, first, times, items), len(items))
 
     def set_records(self, handle: int, records: int) -> None:
         self._put(("records", handle, records))
@@ -346,14 +360,21 @@ class HistoryWriter:
             return 0
         if kind == "items":
             _, handle, first, items = message
-            return self._take_items(self._sources[handle], first, items, batch)
+            return self._take_items(self._sources[handle], first, *_columns(items), batch)
         if kind == "append":
             _, handle, items = message
-            source = self._sources[handle]
-            if source.applied < source.next_seq:  # its engine starts with this session
-                source.applied = source.next_seq
-                self._continue_episodes(source)
-            return self._take_items(source, source.next_seq, items, batch)
+            return self._take_items(self._appending(handle), -1, *_columns(items), batch)
+        if kind == "packed":
+            _, handle, first, times, items = message
+            source = self._sources[handle] if first >= 0 else self._appending(handle)
+            return self._take_items(source, first, times, items, batch, packed=True)
+        if kind == "labels":
+            known = self._known_labels
+            for fingerprint, given in message[1].items():
+                if fingerprint not in known:
+                    known.add(fingerprint)
+                    batch.labels[fingerprint] = _encode(given).decode()
+            return 0
         if kind == "records":
             _, handle, records = message
             source = self._sources[handle]
@@ -388,7 +409,9 @@ class HistoryWriter:
             if cached is None or cached[0] is not records:
                 cached = (records, timeline(records))
                 self._timelines[handle] = cached
-            return self._take_items(self._sources[handle], start, cached[1][start:end], batch)
+            return self._take_items(
+                self._sources[handle], start, *_columns(cached[1][start:end]), batch
+            )
         if kind == "clock":
             self._advance(self._sources[message[1]], message[2], batch)
             return 0
@@ -436,72 +459,60 @@ class HistoryWriter:
         self._stored_before[int(sid)] = stored
         return SourceState(info, int(sid), stored, last)
 
+    def _appending(self, handle: int) -> SourceState:
+        """A live source's state, its engine started with this session's first items."""
+        source = self._sources[handle]
+        if source.applied < source.next_seq:
+            source.applied = source.next_seq
+            self._continue_episodes(source)
+        return source
+
     def _take_items(
-        self, source: SourceState, first: int, items: Sequence[tuple[float, Item]], batch: Batch
+        self,
+        source: SourceState,
+        first: int,
+        times: Sequence[float],
+        items: Sequence[Item],
+        batch: Batch,
+        *,
+        packed: bool = False,
     ) -> int:
+        """Items `first`, `first + 1`, .. of a source (-1: on from what the store holds;
+        `times`: their timeline times) into chunks, and through its engine. `packed`: the
+        items are `PackedEvent`s and `PackedReject`s (the writer process's), stored as
+        they came (their labels came by `add_labels`); else their labels are read here."""
         sid = source.id
         assert sid is not None
+        if first < 0:
+            first = source.next_seq
+        stored_labels = batch.labels
         skip = max(0, source.next_seq - first)  # already stored (a replay opened again)
         if skip >= len(items):
             self._shadow(source, first, items, batch)
             return 0
         rows = batch.items
-        labels = batch.labels
-        known, sent = self._known_labels, self._labels
-        fresh = items[skip:]
-        firing, packed, plain = Status.FIRING, PackedEvent, AlertEvent
         low = high = None  # the dated (not -inf) times' range
-        for offset in range(0, len(fresh), CHUNK_ITEMS):
-            part = fresh[offset : offset + CHUNK_ITEMS]
-            entries: list[tuple[Any, ...]] = []
-            add = entries.append
-            events = 0
-            for time, item in part:  # one pass: labels, events, entries (payload.entry inlined)
-                # (`type(..) is` first: isinstance of a subclass takes the slow generic path)
-                kind = type(item)
-                if kind is packed or kind is plain or isinstance(item, AlertEvent):
-                    alert: PackedEvent = item  # type: ignore[assignment]  # read as below
-                    events += 1
-                    fingerprint = alert.fingerprint
-                    if fingerprint not in known:
-                        known.add(fingerprint)
-                        given = alert.labels or sent.get(fingerprint, alert.labels)
-                        labels[fingerprint] = _encode(given).decode()
-                    add(
-                        (
-                            time,
-                            fingerprint,
-                            1 if alert.status is firing else 0,
-                            alert.severity,  # an IntEnum: msgpack stores its int
-                            alert.starts_at,
-                            alert.ends_at,
-                            alert.stored  # a PackedEvent's, else the four values it packs
-                            if kind is packed
-                            else (
-                                alert.annotations,
-                                alert.generator_url,
-                                alert.origin,
-                                alert.envelope,
-                            ),
-                        )
-                    )
-                else:
-                    add(entry(time, item))
-            times = [time for time, _ in part]
-            first_time, last_time = min(times), max(times)
+        for start in range(skip, len(items), CHUNK_ITEMS):
+            part = items[start : start + CHUNK_ITEMS]
+            when = times[start : start + CHUNK_ITEMS]
+            if not packed:
+                part, events = self._pack(part, stored_labels)
+            else:  # stored as they came
+                events = len(part) - list(map(type, part)).count(PackedReject)
+            first_time, last_time = min(when), max(when)
             rows.append(
                 (
                     sid,
-                    first + skip + offset,
+                    first + start,
                     len(part),
                     events,
                     first_time,
                     last_time,
-                    encode_chunk(entries),
+                    encode_chunk(when, part),
                 )
             )
             if first_time == -math.inf:  # undated rejects: they take no part in the range
-                dated = [time for time in times if time != -math.inf]
+                dated = [time for time in when if time != -math.inf]
                 if not dated:
                     continue
                 first_time = min(dated)
@@ -509,7 +520,7 @@ class HistoryWriter:
                 low, high = first_time, last_time
             else:
                 low, high = min(low, first_time), max(high, last_time)
-        batch.item_count += len(fresh)
+        batch.item_count += len(items) - skip
         seq = first + len(items)
         source.next_seq = seq
         batch.last_seq[sid] = seq - 1
@@ -520,6 +531,23 @@ class HistoryWriter:
                 low, high = min(old[0], low), max(old[1], high)
             batch.clocks[sid] = (low, high)
         return len(items) - skip
+
+    def _pack(self, items: Sequence[Item], labels: dict[str, str]) -> tuple[list[Any], int]:
+        """Plain items as a chunk holds them (`payload.packed`), and how many are alert
+        events; the labels of fingerprints the store has not had go into the batch."""
+        known, sent = self._known_labels, self._labels
+        out: list[Any] = []
+        events = 0
+        for item in items:
+            if isinstance(item, AlertEvent):
+                events += 1
+                fingerprint = item.fingerprint
+                if fingerprint not in known:
+                    known.add(fingerprint)
+                    given = item.labels or sent.get(fingerprint, item.labels)
+                    labels[fingerprint] = _encode(given).decode()
+            out.append(packed(item))
+        return out, events
 
     def _continue_episodes(self, source: SourceState) -> None:
         """Number this session's episodes of a live source on after the stored ones."""
@@ -545,9 +573,7 @@ class HistoryWriter:
             recorder.sink = BatchSink(batch, source.id, self._episodes, self._last_roots)
             recorder.delta(engine, engine.advance_to(clock))
 
-    def _shadow(
-        self, source: SourceState, first: int, items: Sequence[tuple[float, Item]], batch: Batch
-    ) -> None:
+    def _shadow(self, source: SourceState, first: int, items: Sequence[Item], batch: Batch) -> None:
         """Apply items to the source's own engine; record what changed past the stored part."""
         engine, recorder = source.engine, source.recorder
         if engine is None or recorder is None or source.id is None:
@@ -566,7 +592,7 @@ class HistoryWriter:
         for offset in range(0, len(items), IMPORT_BATCH):
             chunk = items[offset : offset + IMPORT_BATCH]
             recorder.muted = first + offset + len(chunk) <= stored
-            recorder.delta(engine, engine.apply([item for _, item in chunk]))
+            recorder.delta(engine, engine.apply(chunk))
         recorder.muted = False
         source.applied = first + len(items)
 

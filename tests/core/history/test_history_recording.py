@@ -287,9 +287,9 @@ def test_multi_row_inserts_keep_the_rows_and_their_order(tmp_path) -> None:
 
 
 def test_chunks_hold_each_item_as_payload_entry_encodes_it(tmp_path) -> None:
-    """The writer builds chunk entries inline; they must be `payload.entry`'s, byte for byte
-    (alert events and rejects, dated and not), and decode back to the items."""
-    from core.history.payload import CHUNK_ITEMS, decode_chunk, encode_chunk, entry
+    """The writer's chunks are `payload.chunk_of`'s, byte for byte (alert events and
+    rejects, dated and not), and decode back to the items."""
+    from core.history.payload import CHUNK_ITEMS, chunk_of, decode_chunk
     from core.model import Envelope, Rejected
 
     rng = random.Random(11)
@@ -311,25 +311,34 @@ def test_chunks_hold_each_item_as_payload_entry_encodes_it(tmp_path) -> None:
     assert [seq for seq, _, _ in stored] == list(range(0, len(items), CHUNK_ITEMS))
     for seq, count, payload in stored:
         part = items[seq : seq + count]
-        assert payload == encode_chunk([entry(time, item) for time, item in part])
+        assert payload == chunk_of(part)
         assert decode_chunk(payload, labels) == part
 
 
-def test_chunks_written_with_the_stored_part_inline_still_read() -> None:
-    """Stores written before the stored part was packed hold alert entries of ten values
-    ([.., annotations, generatorURL, origin, envelope] inline): they read as before."""
+def test_chunks_written_in_the_earlier_layouts_still_read() -> None:
+    """Stores written before chunks held [2, times, items] hold one array per item: an
+    alert as [time, fingerprint, status, severity, startsAt, endsAt, ...] with
+    annotations, generatorURL, origin and envelope inline (ten values) or as one
+    array (seven), a reject as [time, null, where, reason, raw, envelope]."""
     import msgspec
 
-    from core.history.payload import decode_chunk, encode_chunk, entry
-    from core.model import Envelope
+    from core.history.payload import chunk_of, decode_chunk, fingerprints
+    from core.model import Envelope, Rejected
     from tests.builders import event
 
     envelope = Envelope(ts=1.5, topic="alerts", partition=0, offset=3, key=None)
     alert = event("db-1", at=10.0, summary="<b>disk</b>")
     alert = msgspec.structs.replace(alert, origin="line 4", envelope=envelope)
-    packed = entry(10.0, alert)
-    inline = (*packed[:6], *packed[6])  # the older layout
-    assert len(packed) == 7 and len(inline) == 10
+    reject = Rejected("line 5", "bad <json>", "{", envelope)
+    head = (10.0, alert.fingerprint, 1, int(alert.severity), alert.starts_at, alert.ends_at)
+    tail = (alert.annotations, alert.generator_url, alert.origin, envelope)
+    old_reject = (10.0, None, reject.where, reject.reason, reject.raw, envelope)
     labels = {alert.fingerprint: dict(alert.labels)}
-    assert decode_chunk(encode_chunk([inline]), labels) == [(10.0, alert)]
-    assert decode_chunk(encode_chunk([packed]), labels) == [(10.0, alert)]
+    expected: list[tuple[float, Item]] = [(10.0, alert), (10.0, reject)]
+    encode = msgspec.msgpack.Encoder().encode
+    for layout in ((*head, *tail), (*head, tail)):
+        payload = encode([layout, old_reject])
+        assert decode_chunk(payload, labels) == expected
+        assert fingerprints(payload) == {alert.fingerprint}
+    assert decode_chunk(chunk_of(expected), labels) == expected
+    assert fingerprints(chunk_of(expected)) == {alert.fingerprint}
