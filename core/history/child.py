@@ -125,7 +125,7 @@ def _take(
         return
     handle = handles[message.handle]
     if isinstance(message, wire.Items):
-        writer.add_packed(handle, message.first, message.times, message.items)
+        writer.add_packed(handle, message.first, message.times, message.items, message.chunks)
     elif isinstance(message, wire.Clock):
         writer.add_clock(handle, message.clock)
     elif isinstance(message, wire.Records):

@@ -21,8 +21,8 @@ from core.domain_view import rank_members
 from core.engine import AlertState, Engine, EngineConfig, EngineDelta
 from core.graph.domains import DomainRecord
 from core.graph.topology import Topology
-from core.history.payload import PackedEvent
 from core.history.rows import BatchSink, EpisodeTuple, roots_json
+from core.history.wire import ShadowEvent
 from core.history.writer import DomainStep, EpisodeRow, HistoryWriter, SourceInfo
 from core.model import AlertEvent, Severity, Status
 from core.timeline import Record, timeline
@@ -56,7 +56,7 @@ class EpisodeEngine(Engine):
     moment a new one replaces it, in `ended` (drained by `EngineRecorder`).
     """
 
-    _event_types = frozenset({AlertEvent, PackedEvent})  # what the writer process decodes
+    _event_types = frozenset({AlertEvent, ShadowEvent})  # ShadowEvent: the writer process's
 
     def __init__(
         self,

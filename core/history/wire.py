@@ -9,15 +9,15 @@ the console: a message carries a token, and the answer names it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import IO, Any, TypeAlias, Union
+from typing import IO, Any, ClassVar, TypeAlias, Union
 
 import msgspec
 
 from core.engine import EngineConfig
 from core.graph.topology import Topology
-from core.history.payload import PackedEvent, PackedReject, packed
+from core.history.payload import CHUNK_ITEMS, PackedReject, encode_chunk, packed
 from core.history.rows import CommitStats, DomainStep, EpisodeRow, SourceInfo
-from core.model import AlertEvent
+from core.model import AlertEvent, Severity, Status
 from core.operator import OperatorAction
 from core.timeline import Item
 
@@ -25,10 +25,28 @@ MAX_FRAME = 1 << 30
 """A frame longer than this is a broken stream, not a message."""
 
 
-WireEvent = PackedEvent
-"""An `AlertEvent` as it travels (and as a chunk stores it): see `PackedEvent`."""
+class ShadowEvent(msgspec.Struct, frozen=True, array_like=True, tag="e", gc=False):
+    """What the writer process's engine reads of an alert event: its six values, as an
+    array ("e" and them), without the dicts and strings the store keeps (the store gets
+    the console's own chunk bytes, `Items.chunks`). The engine applies it as an
+    `AlertEvent` (`EpisodeEngine` lists the type); its labels are looked up by
+    fingerprint (they travel once), the rest read as empty."""
+
+    fingerprint: str
+    status: Status
+    starts_at: float
+    ends_at: float | None
+    event_time: float
+    severity: Severity
+    labels: ClassVar[dict[str, str]] = {}
+    annotations: ClassVar[dict[str, str]] = {}
+    generator_url: ClassVar[str] = ""
+    origin: ClassVar[str] = ""
+    envelope: ClassVar[None] = None
+
+
 WireReject = PackedReject
-"""A `Rejected` as it travels (and as a chunk stores it)."""
+"""A `Rejected` as it travels (whole: the engine keeps it) and as a chunk stores it."""
 
 
 class TopologyWire(msgspec.Struct, array_like=True):
@@ -73,7 +91,11 @@ class Items(msgspec.Struct, tag="items", array_like=True):
     handle: int
     first: int  # -1: numbered on from what the store holds (append_items)
     times: list[float]  # the items' timeline times
-    items: list[WireEvent | WireReject]  # as `WireItems.wire` sends them
+    items: list[ShadowEvent | WireReject]  # for the writer's engine
+    chunks: list[bytes]
+    """The items as the store holds them: a chunk (core.history.payload) per
+    CHUNK_ITEMS of them from the first, made here so the writer process stores them as
+    they are."""
     labels: dict[str, dict[str, str]] = {}
     """The labels of every fingerprint these items send for the first time (on this pipe)."""
 
@@ -171,24 +193,20 @@ _NONE: dict[str, str] = {}
 
 
 class WireItems:
-    """Builds `Items` messages for one pipe: each item as a `WireEvent` or `WireReject`
-    array, and each fingerprint's labels once, in the first message that sends it."""
+    """Builds `Items` messages for one pipe: each alert event as a `ShadowEvent` array and
+    each reject whole, for the writer's engine; the chunks the store keeps of them; and
+    each fingerprint's labels once, in the first message that sends it."""
 
     def __init__(self) -> None:
         self._sent: set[str] = set()
 
     def message(self, handle: int, first: int, items: Sequence[tuple[float, Item]]) -> Items:
-        return Items(handle, first, *self.wire(items))
-
-    def wire(
-        self, items: Sequence[tuple[float, Item]]
-    ) -> tuple[list[float], list[Any], dict[str, Any]]:
-        """(the times, the items as `Items.items` encodes them, the labels they introduce)."""
         sent, none = self._sent, _NONE
         labels: dict[str, Any] = {}
         times: list[float] = []
-        out: list[Any] = []
-        add, at = out.append, times.append
+        shadows: list[Any] = []
+        stored: list[Any] = []
+        at, shadow, store = times.append, shadows.append, stored.append
         for time, item in items:
             at(time)
             if isinstance(item, AlertEvent):
@@ -196,17 +214,20 @@ class WireItems:
                 if fingerprint not in sent:
                     sent.add(fingerprint)
                     labels[fingerprint] = item.labels
-                add(  # payload.packed, inlined
+                status, starts, ends = item.status, item.starts_at, item.ends_at
+                event_time, severity = item.event_time, item.severity
+                shadow(("e", fingerprint, status, starts, ends, event_time, severity))
+                store(  # payload.packed, inlined
                     (
                         "e",
                         fingerprint,
-                        item.status,
+                        status,
                         none,
                         none,
-                        item.starts_at,
-                        item.ends_at,
-                        item.event_time,
-                        item.severity,
+                        starts,
+                        ends,
+                        event_time,
+                        severity,
                         "",
                         "",
                         None,
@@ -214,8 +235,14 @@ class WireItems:
                     )
                 )
             else:
-                add(packed(item))
-        return times, out, labels
+                whole = packed(item)
+                shadow(whole)
+                store(whole)
+        chunks = [
+            encode_chunk(times[start : start + CHUNK_ITEMS], stored[start : start + CHUNK_ITEMS])
+            for start in range(0, len(stored), CHUNK_ITEMS)
+        ]
+        return Items(handle, first, times, shadows, chunks, labels)
 
 
 def write_frame(stream: IO[bytes], data: bytes) -> None:

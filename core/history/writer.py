@@ -106,6 +106,15 @@ def _columns(items: Sequence[tuple[float, Item]]) -> tuple[list[float], list[Ite
     return [time for time, _ in items], [item for _, item in items]
 
 
+def _chunk_tail(payload: bytes, skip: int) -> bytes:
+    """A chunk of the same items without the first `skip`."""
+    _, times, items = _chunk_decode(payload)
+    return encode_chunk(times[skip:], items[skip:])
+
+
+_chunk_decode = msgspec.msgpack.Decoder(tuple[int, list[float], list[msgspec.Raw]]).decode
+
+
 class HistoryWriter:
     """Owns the store's write connection in a thread; everything else only queues."""
 
@@ -198,12 +207,18 @@ class HistoryWriter:
             self._put(("labels", labels))
 
     def add_packed(
-        self, handle: int, first: int, times: list[float], items: Sequence[Item]
+        self,
+        handle: int,
+        first: int,
+        times: list[float],
+        items: Sequence[Any],
+        chunks: list[bytes],
     ) -> None:
         """`add_items` (`first` -1: `append_items`) for items as the writer process receives
-        them: `times` and `PackedEvent`s / `PackedReject`s, stored as they are."""
+        them (core.history.wire.Items): their times, what its engine reads of each, and
+        the chunks to store (one per CHUNK_ITEMS of them), stored as they are."""
         if items:
-            self._put(("packed", handle, first, times, items), len(items))
+            self._put(("packed", handle, first, times, items, chunks), len(items))
 
     def set_records(self, handle: int, records: int) -> None:
         self._put(("records", handle, records))
@@ -365,9 +380,9 @@ class HistoryWriter:
             _, handle, items = message
             return self._take_items(self._appending(handle), -1, *_columns(items), batch)
         if kind == "packed":
-            _, handle, first, times, items = message
+            _, handle, first, times, items, chunks = message
             source = self._sources[handle] if first >= 0 else self._appending(handle)
-            return self._take_items(source, first, times, items, batch, packed=True)
+            return self._take_items(source, first, times, items, batch, chunks)
         if kind == "labels":
             known = self._known_labels
             for fingerprint, given in message[1].items():
@@ -474,13 +489,13 @@ class HistoryWriter:
         times: Sequence[float],
         items: Sequence[Item],
         batch: Batch,
-        *,
-        packed: bool = False,
+        chunks: list[bytes] | None = None,
     ) -> int:
         """Items `first`, `first + 1`, .. of a source (-1: on from what the store holds;
-        `times`: their timeline times) into chunks, and through its engine. `packed`: the
-        items are `PackedEvent`s and `PackedReject`s (the writer process's), stored as
-        they came (their labels came by `add_labels`); else their labels are read here."""
+        `times`: their timeline times) into chunks, and through its engine. `chunks`: the
+        chunks of the items as made by the console (`add_packed`: one per CHUNK_ITEMS of
+        them, their labels given by `add_labels`), stored as they are; None: plain items,
+        packed here with their labels."""
         sid = source.id
         assert sid is not None
         if first < 0:
@@ -492,25 +507,23 @@ class HistoryWriter:
             return 0
         rows = batch.items
         low = high = None  # the dated (not -inf) times' range
-        for start in range(skip, len(items), CHUNK_ITEMS):
-            part = items[start : start + CHUNK_ITEMS]
-            when = times[start : start + CHUNK_ITEMS]
-            if not packed:
-                part, events = self._pack(part, stored_labels)
-            else:  # stored as they came
+        for start in range(skip - skip % CHUNK_ITEMS, len(items), CHUNK_ITEMS):
+            end = start + CHUNK_ITEMS
+            when = times[start:end]
+            part: Sequence[Any]
+            if chunks is None:
+                if start < skip:
+                    start, when = skip, times[skip:end]
+                part, events = self._pack(items[start:end], stored_labels)
+                payload = encode_chunk(when, part)
+            else:
+                part, payload = items[start:end], chunks[start // CHUNK_ITEMS]
+                if start < skip:  # its first part is stored already: keep the rest
+                    start, when, payload = skip, times[skip:end], _chunk_tail(payload, skip - start)
+                    part = items[start:end]
                 events = len(part) - list(map(type, part)).count(PackedReject)
             first_time, last_time = min(when), max(when)
-            rows.append(
-                (
-                    sid,
-                    first + start,
-                    len(part),
-                    events,
-                    first_time,
-                    last_time,
-                    encode_chunk(when, part),
-                )
-            )
+            rows.append((sid, first + start, len(part), events, first_time, last_time, payload))
             if first_time == -math.inf:  # undated rejects: they take no part in the range
                 dated = [time for time in when if time != -math.inf]
                 if not dated:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import threading
@@ -150,3 +151,38 @@ def test_killed_writer_process_loses_at_most_what_it_had_not_committed(tmp_path)
     assert count % batch == 0  # whole messages only: no half-written transaction
     with HistoryReader(path) as reader:
         assert reader.stats()["events"] == count
+
+
+def test_a_reopened_source_stores_each_item_once_through_the_process(tmp_path) -> None:
+    """A replay opened again sends its items from the first: what the store holds is
+    skipped (whole chunks, and the stored part of one that straddles it), and both
+    writers store the same bytes and the whole stream once, in order."""
+    from tests.core.history.test_history_recording import churn, random_estate
+
+    rng = random.Random(23)
+    topology = random_estate(rng, 60)
+    items = churn(rng, topology, 1_500)
+    held = 600  # two whole chunks and part of a third
+    stored: dict[str, Path] = {}
+    for name, kind in (("thread", HistoryWriter), ("process", HistoryProcess)):
+        path = stored[name] = tmp_path / f"{name}.sqlite"
+        info = SourceInfo("test:reopened", "reopened")
+        for count in (held, len(items)):
+            ready: list[int] = []
+            writer = kind(path)
+            handle = writer.open_source(info, _ready(ready), topology=topology)
+            writer.add_items(handle, 0, items[:count])
+            assert writer.flush(timeout=120.0), writer.error
+            writer.close()
+            assert ready == [0 if count == held else held]
+    thread, process = rows(stored["thread"]), rows(stored["process"])
+    assert process == thread
+    assert sum(count for _, count, *_ in process["chunks"]) == len(items)
+    with HistoryReader(stored["process"]) as reader:
+        again = [item for record in reader.records_until().records for item in record.items]
+    in_order = sorted(range(len(items)), key=lambda n: (items[n][0], n))  # as time travel
+    assert again == [items[n][1] for n in in_order]
+
+
+def _ready(into: list[int]) -> Any:
+    return lambda _source, next_seq, _last: into.append(next_seq)
