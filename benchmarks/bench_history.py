@@ -6,8 +6,8 @@ Prints (medians where repeated; the machine is noisy, compare ratios in one run)
   events;
 - recording (median of 3): observations/s when the writer also runs its engine
   over them (episodes + domain lifecycle, as the console records), 10k
-  components, by the writer thread (`HistoryWriter`) and by the writer
-  process (`HistoryProcess`, what the console and `history import` use),
+  components, by the writer thread (`HistoryWriter`, what `history import`
+  uses) and by the writer process (`HistoryProcess`, what the console uses),
   timed from the source being open (its engine built: the seconds that takes
   are printed apart) to the last commit, next to the console engine's own
   `apply` rate on the very same events (median of 5, batches of 4096, runs
@@ -133,7 +133,7 @@ def timed_write(
     are queued from the start, as the console queues them; the writer takes
     them once the source is open, so the second figure is the recording rate.
     `kind`: the writer thread (`HistoryWriter`) or the writer process
-    (`HistoryProcess`, as the console and `history import` record).
+    (`HistoryProcess`, as the console records).
     """
     writer = kind(path)
     opened: list[float] = []
