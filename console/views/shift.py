@@ -9,6 +9,7 @@ and refresh at most every few seconds while the history grows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
@@ -34,7 +35,7 @@ from console.bridge import EngineBridge
 from console.theme import Theme
 from console.widgets.tables import list_table
 from core.history.cli import resolve_text
-from core.history.reader import HistoryReader, ShiftReport
+from core.history.reader import ComponentNoise, DomainOutcome, HistoryReader, ShiftReport
 from core.model import duration_text, format_time
 from core.textsafe import safe_text
 
@@ -45,6 +46,10 @@ SPANS: tuple[tuple[str, float], ...] = (
     ("last 7 days", 7 * 86400.0),
 )
 REFRESH_MS = 5000
+SIZED_ROWS = 50
+"""Rows (the newest) the columns are sized to. Qt's default, 1,000, asked the model
+for every cell of a thousand rows on each refresh: ~150-300 ms of the GUI thread
+every few seconds while a busy replay records (bench_console_live.py --history)."""
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -59,30 +64,45 @@ class ReportSource(Protocol):
 
 
 class RowsModel(QAbstractTableModel):
-    """A small read-only table of text rows (tens to hundreds of rows)."""
+    """A read-only table of text rows, each made when the view first asks for it (a
+    shift's report can list thousands of domains; the view shows a screenful)."""
 
     def __init__(self, headers: tuple[str, ...], right_aligned: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.headers = headers
         self.right_aligned = right_aligned
-        self.rows: list[tuple[str, ...]] = []
+        self._items: Sequence[Any] = ()
+        self._make: Callable[[Any], tuple[str, ...]] | None = None
+        self._made: dict[int, tuple[str, ...]] = {}
 
-    def set_rows(self, rows: list[tuple[str, ...]]) -> None:
+    def set_rows(
+        self, items: Sequence[Any], make: Callable[[Any], tuple[str, ...]] | None = None
+    ) -> None:
+        """`items` as the rows (`make` turns one into its texts; without it they are)."""
         self.beginResetModel()
-        self.rows = rows
+        self._items, self._make, self._made = items, make, {}
         self.endResetModel()
 
+    def row(self, number: int) -> tuple[str, ...]:
+        if self._make is None:
+            texts: tuple[str, ...] = self._items[number]
+            return texts
+        made = self._made.get(number)
+        if made is None:
+            made = self._made[number] = self._make(self._items[number])
+        return made
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self._items)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.headers)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.rows[index.row()][index.column()]
+            return self.row(index.row())[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.right_aligned:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -135,6 +155,8 @@ class ShiftView(QWidget):
         self.noisiest = RowsModel(("Component", "Firings", "Alerts", "Firing time"), (1, 2, 3))
         self.domain_table = list_table(self.domains, self, "ShiftDomains")
         self.noise_table = list_table(self.noisiest, self, "ShiftNoisiest")
+        for table in (self.domain_table, self.noise_table):
+            table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -221,33 +243,31 @@ class ShiftView(QWidget):
             f"{duration_text(report.mean_time_to_acknowledge)}, to resolve "
             f"{duration_text(report.mean_time_to_resolve)}."
         )
-        self.domains.set_rows(
-            [
-                (
-                    safe_text(d.domain),
-                    d.severity.label,
-                    short_time(d.opened),
-                    duration_text(d.time_to_acknowledge),
-                    resolve_text(d),
-                    safe_text(d.top_cause),
-                    safe_text(d.source),
-                )
-                for d in reversed(report.domains)  # newest first
-            ]
-        )
-        self.noisiest.set_rows(
-            [
-                (
-                    safe_text(n.component) if n.component else "(unmapped)",
-                    f"{n.firings:,}",
-                    f"{n.alerts:,}",
-                    duration_text(n.firing_seconds),
-                )
-                for n in report.noisiest
-            ]
-        )
+        self.domains.set_rows(list(reversed(report.domains)), domain_row)  # newest first
+        self.noisiest.set_rows(report.noisiest, noisy_row)
         for table in (self.domain_table, self.noise_table):
             table.resizeColumnsToContents()
+
+
+def domain_row(d: DomainOutcome) -> tuple[str, ...]:
+    return (
+        safe_text(d.domain),
+        d.severity.label,
+        short_time(d.opened),
+        duration_text(d.time_to_acknowledge),
+        resolve_text(d),
+        safe_text(d.top_cause),
+        safe_text(d.source),
+    )
+
+
+def noisy_row(n: ComponentNoise) -> tuple[str, ...]:
+    return (
+        safe_text(n.component) if n.component else "(unmapped)",
+        f"{n.firings:,}",
+        f"{n.alerts:,}",
+        duration_text(n.firing_seconds),
+    )
 
 
 def short_time(time: float) -> str:

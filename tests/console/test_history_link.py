@@ -229,6 +229,10 @@ def test_shift_panel_shows_domains_and_noisiest(
     assert report is not None and report.domains
     assert shift.domains.rowCount() == len(report.domains)
     assert shift.noisiest.rowCount() == len(report.noisiest) > 0
+    newest, last = report.domains[-1], len(report.domains) - 1  # listed newest first
+    assert shift.domains.data(shift.domains.index(0, 0)) == newest.domain
+    assert shift.domains.data(shift.domains.index(last, 0)) == report.domains[0].domain
+    assert shift.domains.data(shift.domains.index(0, 1)) == newest.severity.label
     assert "failure domains opened" in shift.summary.text()
     qtmodeltester.check(shift.domains)
     qtmodeltester.check(shift.noisiest)
