@@ -44,9 +44,12 @@ What is measured (wall clock, `time.perf_counter`, on the GUI thread):
 
 The console's collector policy (console/gc_policy.py) is installed as the
 app installs it; `--no-gc-policy` measures CPython's default instead.
+`--history` records the session into a history in the temporary directory, as
+the app does by default (its writer process, and the console's thread that
+sends to it); without it nothing is recorded.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_console_live.py \
-        [seconds] [--no-gc-policy]
+        [seconds] [--no-gc-policy] [--history]
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ from benchmarks.bench_blast_radius import layered_dag
 from benchmarks.bench_engine import webhook_line
 from console import gc_policy
 from console.bridge import EngineBridge
+from console.history_link import HistoryLink, HistorySettings, install_history
 from console.main_window import MainWindow
 from console.replay_source import ReplaySource
 from console.selection import Selection
@@ -85,6 +89,7 @@ from console.views.details import DetailsView
 from console.views.incidents import IncidentsView
 from console.views.records import UnmappedView
 from console.views.replay_bar import ReplayBar
+from console.views.shift import ShiftView
 from console.views.topology import TopologyView
 from console.views.trends import TrendsView
 from core.engine import Engine, EngineDelta
@@ -432,6 +437,7 @@ class GcWatch:
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     policy = "--no-gc-policy" not in sys.argv[1:]
+    recording = "--history" in sys.argv[1:]
     seconds = float(args[0]) if args else SECONDS
     records = int(RATE * seconds)
     app = QApplication.instance() or QApplication([])
@@ -468,6 +474,9 @@ def main() -> None:
             (UnmappedView, "_alerts_changed"),
             (StatusBar, "_time_changed"),
             (ReplayBar, "_time_changed"),
+            (HistoryLink, "_catch_up"),
+            (ShiftView, "refresh"),
+            (ShiftView, "_show"),
         ]
     )
     settings = QSettings(str(work / "watchfloor.ini"), QSettings.Format.IniFormat)
@@ -475,6 +484,9 @@ def main() -> None:
     if policy:  # as console/shell.py does
         gc_policy.install(session.bridge)
     window = MainWindow(session, theme_from_settings(settings), Selection(), settings)
+    link = None
+    if recording:  # as console/shell.py does
+        link = install_history(window, session, HistorySettings(work / "history.sqlite"))
     window.show()
     canvas_view = window.views["topology"]
     alerts_view = window.views["alerts"]
@@ -563,6 +575,13 @@ def main() -> None:
         grabs.append((time.perf_counter() - t0) * 1000)
     print(f"full-window grab at the final state: median {statistics.median(grabs):.1f} ms")
     print("budget (DESIGN.md 5): median frame <= 16 ms, p99 <= 50 ms; alert-to-pixel p99 <= 250 ms")
+    if link is not None and link.writer is not None:
+        flushed = link.writer.flush(timeout=120.0)
+        print(
+            f"history: {link.writer.committed_items:,} items recorded"
+            f" ({'everything' if flushed else 'NOT everything'} committed)"
+        )
+        link.writer.close()
     window.close()
 
 
