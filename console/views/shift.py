@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -134,6 +135,7 @@ class ShiftView(QWidget):
         self.report: ShiftReport | None = None
         self._busy = False
         self._again = False
+        self._stale = False  # the history grew while the panel was hidden
 
         self.span = QComboBox(self)
         self.span.setAccessibleName("Shift span")
@@ -178,9 +180,9 @@ class ShiftView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._refresh_if_shown)
         bridge.sig_engine_reset.connect(lambda _engine: self.schedule())
-        QTimer.singleShot(0, self.refresh)
+        QTimer.singleShot(0, self._refresh_if_shown)
 
     # -- loading -------------------------------------------------------------
 
@@ -188,6 +190,20 @@ class ShiftView(QWidget):
         """Refresh within a few seconds (the history grew); coalesces bursts."""
         if not self._timer.isActive():
             self._timer.start()
+
+    def _refresh_if_shown(self) -> None:
+        """Refresh now if the panel is on screen, else once it is shown: a report reads
+        the whole span, work that competes with the window for the interpreter."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     def span_seconds(self) -> float:
         return SPANS[max(0, self.span.currentIndex())][1]

@@ -240,6 +240,36 @@ def test_shift_panel_shows_domains_and_noisiest(
     assert closed and report.mean_time_to_resolve is not None
 
 
+def test_a_hidden_shift_panel_reads_the_history_once_it_is_shown(
+    qtbot: QtBot, console: Console
+) -> None:
+    """A report reads the whole span: the panel does it when on screen, and a panel
+    that was hidden while the history grew catches up as it is shown."""
+    console.open_demo()
+    console.play_to_end()
+    assert console.link.flush()
+    shift = console.window.views["shift"]
+    assert isinstance(shift, ShiftView)
+    from PySide6.QtWidgets import QDockWidget
+
+    dock = shift.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    assert dock is not None
+    console.window.show()
+    qtbot.waitUntil(lambda: not shift._busy, timeout=20_000)  # a report asked for on show
+    dock.hide()  # as when another panel's tab is on top
+    shown: list[bool] = []
+    shift.sig_report_shown.connect(lambda: shown.append(True))
+    shift._refresh_if_shown()  # what the refresh timer calls as commits land
+    qtbot.wait(200)
+    assert not shown  # hidden: nothing read
+    with qtbot.waitSignal(shift.sig_report_shown, timeout=20_000):
+        dock.show()
+    assert shift.report is not None and shift.report.domains
+    assert shift.domains.rowCount() == len(shift.report.domains)
+
+
 def test_a_history_that_cannot_be_written_is_one_line(
     qtbot: QtBot, settings_path: Path, tmp_path: Path
 ) -> None:
