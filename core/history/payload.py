@@ -3,24 +3,23 @@
 One row holds a run of consecutive items of one source (what one transaction
 wrote), so SQLite does per-chunk work, not per-item work: that is what keeps
 the writer ahead of the engine. A chunk is [2, times, items]: the items'
-timeline times, then each item as the array the writer process receives it
-in (no field names repeated a million times):
-- an alert event: a `PackedEvent`, ["e", fingerprint, status, {}, {},
-  startsAt, endsAt, eventTime, severity, "", "", null, [annotations,
-  generatorURL, origin, envelope]] (labels are stored once per fingerprint, in
-  `labels`);
-- a rejected record: a `PackedReject`, ["r", where, reason, raw, envelope].
+timeline times, then each item as an array (no field names repeated a million
+times):
+- an alert event: ["e", fingerprint, status, {}, {}, startsAt, endsAt,
+  eventTime, severity, "", "", null, [annotations, generatorURL, origin,
+  envelope]] (`AlertEvent`'s fields in order, with its labels stored once per
+  fingerprint, in `labels`, and the four the store alone reads in one array);
+- a rejected record: ["r", where, reason, raw, envelope] (a `PackedReject`).
 
-So the writer process stores what the console sent as it is: a slice of the
-message's items is encoded as it was decoded, with no Python per item (most
-of the writer's work before). Chunks written before hold one array per item
-instead, [time, fingerprint, status, severity, startsAt, endsAt, ...], with
-the last four inline or as one array; they read the same.
+The console makes these chunks when it sends to the writer process
+(core.history.wire), which stores them as they came, with no Python per item
+(most of the writer's work before). Chunks written before hold one array per
+item instead, [time, fingerprint, status, severity, startsAt, endsAt, ...],
+with the last four inline or as one array; they read the same.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,29 +39,13 @@ _STATUSES = {s.value: s for s in Status}
 _NONE: dict[str, str] = {}
 
 
-class PackedEvent(AlertEvent, frozen=True, array_like=True, tag="e"):
-    """An alert event whose stored part arrived packed: `stored` is the msgpack of
-    [annotations, generatorURL, origin, envelope], kept as bytes. Its own
-    annotations, generator_url, origin and envelope are left empty (the writer's
-    engine does not read them); its labels are empty too (they travel once per
-    fingerprint, and are stored once).
-
-    How it travels to the writer process (core.history.wire) and how a chunk
-    holds it: a msgpack array, "e" and its fields, decoded straight into one.
-    """
-
-    stored: msgspec.Raw = msgspec.Raw()
-
-
 class PackedReject(Rejected, frozen=True, array_like=True, tag="r"):
-    """A `Rejected` as an array ("r" and its fields), as `PackedEvent`."""
+    """A `Rejected` as the array a chunk holds ("r" and its fields), decoded straight
+    into one (the writer process's engine keeps it whole)."""
 
 
 def packed(item: Item) -> Any:
-    """An item as a chunk holds it: itself if packed, else the same array as a tuple."""
-    kind = type(item)
-    if kind is PackedEvent or kind is PackedReject:
-        return item
+    """An item as the array a chunk holds (see the module doc), as a tuple."""
     if isinstance(item, AlertEvent):
         return (
             "e",
@@ -83,23 +66,13 @@ def packed(item: Item) -> Any:
 
 
 def encode_chunk(times: Sequence[float], items: Sequence[Any]) -> bytes:
-    """A chunk of `items` as `packed` gives them (PackedEvent and PackedReject go as they are)."""
+    """A chunk of `items` as `packed` gives them."""
     return _encode((CHUNK_FORMAT, times, items))
 
 
 def chunk_of(part: Sequence[tuple[float, Item]]) -> bytes:
     """The chunk of (time, item) pairs (what the writer stores for them)."""
     return encode_chunk([time for time, _ in part], [packed(item) for _, item in part])
-
-
-def time_range(times: Sequence[float]) -> tuple[float, float]:
-    """(earliest, latest) of a chunk's times; undated rejects (-inf) count only if all are."""
-    low, high = min(times), max(times)
-    if low == -math.inf:
-        dated = [time for time in times if time != -math.inf]
-        if dated:
-            low = min(dated)
-    return low, high
 
 
 def decode_chunk(payload: bytes, labels: dict[str, dict[str, str]]) -> list[tuple[float, Item]]:

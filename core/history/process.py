@@ -23,7 +23,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -31,9 +31,9 @@ import msgspec
 
 import core
 from core.history import wire
-from core.history.rows import CommitStats, DomainStep, EpisodeRow, SourceInfo
+from core.history.rows import CommitStats, SourceInfo
 from core.history.store import connect
-from core.operator import OperatorAction
+from core.history.writer import HistoryQueue
 from core.timeline import Item, Record, timeline
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ log = logging.getLogger("watchfloor.history")
 STOP_TIMEOUT_S = 30.0
 
 
-class HistoryProcess:
+class HistoryProcess(HistoryQueue):
     """Owns a history writer process; everything else only queues (any thread)."""
 
     def __init__(
@@ -57,17 +57,16 @@ class HistoryProcess:
         on_commit: Callable[[CommitStats], None] | None = None,
         on_error: Callable[[str], None] | None = None,
     ) -> None:
+        super().__init__()
         self.path = Path(path).expanduser()
         connect(self.path).close()  # a bad path fails right here (HistoryError), as before
         self._on_commit = on_commit
         self._on_error = on_error
         self._outbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
         self._tokens = itertools.count(1)
         self._handles = itertools.count()
         self._callbacks: dict[int, Callable[..., None]] = {}
         self._flushes: dict[int, threading.Event] = {}
-        self._pending = 0
         self._timelines: dict[int, tuple[list[Record], list[tuple[float, Item]]]] = {}
         self._items = wire.WireItems()  # the sender thread's
         self._child: subprocess.Popen[bytes] | None = None
@@ -98,49 +97,11 @@ class HistoryProcess:
         self._put(("open", handle, info, token, topology, config))
         return handle
 
-    def add_items(self, handle: int, first_seq: int, items: Sequence[tuple[float, Item]]) -> None:
-        if items:
-            self._put(("items", handle, first_seq, items), len(items))
-
-    def append_items(self, handle: int, items: Sequence[tuple[float, Item]]) -> None:
-        if items:
-            self._put(("items", handle, -1, items), len(items))
-
-    def set_records(self, handle: int, records: int) -> None:
-        self._put(("records", handle, records))
-
-    def add_episodes(self, handle: int, rows: Sequence[EpisodeRow]) -> None:
-        if rows:
-            self._put(("episodes", handle, rows), len(rows))
-
-    def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None:
-        if steps:
-            self._put(("steps", handle, steps), len(steps))
-
-    def add_merges(self, handle: int, merges: Sequence[tuple[str, str, float]]) -> None:
-        if merges:
-            self._put(("merges", handle, merges), len(merges))
-
-    def add_action(self, handle: int, action: OperatorAction, clock: float | None) -> None:
-        self._put(("action", handle, action, clock), 1)
-
     def prune(self, before: float, done: Callable[[int], None] | None = None) -> None:
         self._put(("prune", before, self._token(done) if done is not None else 0))
 
     def retain(self, days: float, done: Callable[[int], None] | None = None) -> None:
         self._put(("retain", days, self._token(done) if done is not None else 0))
-
-    def add_replay_items(
-        self, handle: int, records: list[Record], start: int, end: int, clock: float | None = None
-    ) -> None:
-        """See `HistoryWriter.add_replay_items` (the timeline is built in the sender thread)."""
-        if end > start:
-            self._put(("replay", handle, records, start, end), end - start)
-        if clock is not None:
-            self.add_clock(handle, clock)
-
-    def add_clock(self, handle: int, clock: float) -> None:
-        self._put(("clock", handle, clock))
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until everything queued so far is committed; False on timeout or error."""
@@ -172,11 +133,6 @@ class HistoryProcess:
             self._reader.join(timeout)
 
     @property
-    def pending(self) -> int:
-        """Rows queued and not yet committed."""
-        return self._pending
-
-    @property
     def alive(self) -> bool:
         return not self._dead and not self._stopping
 
@@ -193,11 +149,10 @@ class HistoryProcess:
             return token
 
     def _put(self, message: tuple[Any, ...], rows: int = 0) -> None:
-        if self._dead:
-            return
-        if rows:
-            with self._lock:
-                self._pending += rows
+        if not self._dead:
+            super()._put(message, rows)
+
+    def _enqueue(self, message: tuple[Any, ...], rows: int) -> None:
         self._outbox.put(message)
 
     # -- the sender thread ----------------------------------------------------

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from core.graph.topology import Topology
 
 
-__all__ = ["CommitStats", "DomainStep", "EpisodeRow", "HistoryWriter", "SourceInfo"]
+__all__ = ["CommitStats", "DomainStep", "EpisodeRow", "HistoryQueue", "HistoryWriter", "SourceInfo"]
 
 log = logging.getLogger("watchfloor.history")
 
@@ -115,7 +115,82 @@ def _chunk_tail(payload: bytes, skip: int) -> bytes:
 _chunk_decode = msgspec.msgpack.Decoder(tuple[int, list[float], list[msgspec.Raw]]).decode
 
 
-class HistoryWriter:
+class HistoryQueue:
+    """What producers call (any thread) to record: each call queues one message and
+    returns. `HistoryWriter` takes them in a thread of this process, `HistoryProcess`
+    in a process of its own; they add opening a source, pruning, flush and close."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    def add_items(self, handle: int, first_seq: int, items: Sequence[tuple[float, Item]]) -> None:
+        """Items `first_seq`, `first_seq + 1`, ... of a source with their timeline times."""
+        if items:
+            self._put(("items", handle, first_seq, items), len(items))
+
+    def append_items(self, handle: int, items: Sequence[tuple[float, Item]]) -> None:
+        """Items that follow whatever the store holds for the source (a live topic).
+
+        A live source starts where it is (its consumer group resumes at its
+        committed offsets), so its items are numbered on from the store's count
+        by the writer, and the writer's engine starts from them.
+        """
+        if items:
+            self._put(("items", handle, -1, items), len(items))
+
+    def set_records(self, handle: int, records: int) -> None:
+        self._put(("records", handle, records))
+
+    def add_episodes(self, handle: int, rows: Sequence[EpisodeRow]) -> None:
+        if rows:
+            self._put(("episodes", handle, rows), len(rows))
+
+    def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None:
+        if steps:
+            self._put(("steps", handle, steps), len(steps))
+
+    def add_merges(self, handle: int, merges: Sequence[tuple[str, str, float]]) -> None:
+        """(domain, the domain it merged into, when) of one source."""
+        if merges:
+            self._put(("merges", handle, merges), len(merges))
+
+    def add_action(self, handle: int, action: OperatorAction, clock: float | None) -> None:
+        self._put(("action", handle, action, clock), 1)
+
+    def add_replay_items(
+        self, handle: int, records: list[Record], start: int, end: int, clock: float | None = None
+    ) -> None:
+        """Timeline items `start` .. `end - 1` of a replay's records (as ReplayPlayer orders them),
+        then the clock moved to `clock` (alerts whose endsAt passed resolve).
+
+        The timeline is built once per records list, off the caller's thread.
+        """
+        if end > start:
+            self._put(("replay", handle, records, start, end), end - start)
+        if clock is not None:
+            self.add_clock(handle, clock)
+
+    def add_clock(self, handle: int, clock: float) -> None:
+        """The source's clock moved to `clock` with no new items (the writer's engine follows)."""
+        self._put(("clock", handle, clock))
+
+    @property
+    def pending(self) -> int:
+        """Rows queued and not yet committed."""
+        return self._pending
+
+    def _put(self, message: tuple[Any, ...], rows: int = 0) -> None:
+        if rows:
+            with self._lock:
+                self._pending += rows
+        self._enqueue(message, rows)
+
+    def _enqueue(self, message: tuple[Any, ...], rows: int) -> None:
+        raise NotImplementedError
+
+
+class HistoryWriter(HistoryQueue):
     """Owns the store's write connection in a thread; everything else only queues."""
 
     def __init__(
@@ -128,6 +203,7 @@ class HistoryWriter:
     ) -> None:
         """`on_commit` after each transaction that wrote rows, `on_error` once (one line),
         `on_batch(rows)` after every batch with the rows it took off `pending`."""
+        super().__init__()
         self.path = Path(path).expanduser()
         self._on_batch = on_batch
         # Batches built and not yet committed (at most one waits): see the module doc.
@@ -141,8 +217,6 @@ class HistoryWriter:
         self._next_handle = 0
         self._on_commit = on_commit
         self._on_error = on_error
-        self._pending = 0
-        self._lock = threading.Lock()
         self._known_labels: set[str] = set()
         # Labels of fingerprints whose events may come without them (`add_labels`)
         self._labels: dict[str, dict[str, str]] = {}
@@ -184,21 +258,6 @@ class HistoryWriter:
         self._put(("source", handle, info, ready, topology, config))
         return handle
 
-    def add_items(self, handle: int, first_seq: int, items: Sequence[tuple[float, Item]]) -> None:
-        """Items `first_seq`, `first_seq + 1`, ... of a source with their timeline times."""
-        if items:
-            self._put(("items", handle, first_seq, items), len(items))
-
-    def append_items(self, handle: int, items: Sequence[tuple[float, Item]]) -> None:
-        """Items that follow whatever the store holds for the source (a live topic).
-
-        A live source starts where it is (its consumer group resumes at its
-        committed offsets), so its items are numbered on from the store's count
-        in the writer thread, and the writer's engine starts from them.
-        """
-        if items:
-            self._put(("append", handle, items), len(items))
-
     def add_labels(self, labels: dict[str, dict[str, str]]) -> None:
         """Labels by fingerprint, for packed items queued after this call (`add_packed`),
         whose events come without them; stored once per fingerprint."""
@@ -220,25 +279,6 @@ class HistoryWriter:
         if items:
             self._put(("packed", handle, first, times, items, chunks), len(items))
 
-    def set_records(self, handle: int, records: int) -> None:
-        self._put(("records", handle, records))
-
-    def add_episodes(self, handle: int, rows: Sequence[EpisodeRow]) -> None:
-        if rows:
-            self._put(("episodes", handle, rows), len(rows))
-
-    def add_domain_steps(self, handle: int, steps: Sequence[DomainStep]) -> None:
-        if steps:
-            self._put(("steps", handle, steps), len(steps))
-
-    def add_merges(self, handle: int, merges: Sequence[tuple[str, str, float]]) -> None:
-        """(domain, the domain it merged into, when) of one source."""
-        if merges:
-            self._put(("merges", handle, merges), len(merges))
-
-    def add_action(self, handle: int, action: OperatorAction, clock: float | None) -> None:
-        self._put(("action", handle, action, clock), 1)
-
     def prune(self, before: float, done: Callable[[int], None] | None = None) -> None:
         """Prune what retention no longer keeps (see core.history.retention), in the thread."""
         self._put(("prune", before, done))
@@ -246,23 +286,6 @@ class HistoryWriter:
     def retain(self, days: float, done: Callable[[int], None] | None = None) -> None:
         """Prune everything older than `days` before the newest stored item, in the thread."""
         self._put(("retain", days, done))
-
-    def add_replay_items(
-        self, handle: int, records: list[Record], start: int, end: int, clock: float | None = None
-    ) -> None:
-        """Timeline items `start` .. `end - 1` of a replay's records (as ReplayPlayer orders them),
-        then the clock moved to `clock` (alerts whose endsAt passed resolve).
-
-        The timeline is built once per records list, in the writer thread.
-        """
-        if end > start:
-            self._put(("replay", handle, records, start, end), end - start)
-        if clock is not None:
-            self.add_clock(handle, clock)
-
-    def add_clock(self, handle: int, clock: float) -> None:
-        """The source's clock moved to `clock` with no new items (the writer's engine follows)."""
-        self._put(("clock", handle, clock))
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until everything queued so far is committed; False on timeout or error."""
@@ -283,18 +306,10 @@ class HistoryWriter:
             self._thread.join(timeout)
 
     @property
-    def pending(self) -> int:
-        """Rows queued and not yet committed."""
-        return self._pending
-
-    @property
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def _put(self, message: tuple[Any, ...], rows: int = 0) -> None:
-        if rows:
-            with self._lock:
-                self._pending += rows
+    def _enqueue(self, message: tuple[Any, ...], rows: int) -> None:
         self._queue.put((message, rows))
 
     # -- the thread -----------------------------------------------------------
@@ -375,10 +390,8 @@ class HistoryWriter:
             return 0
         if kind == "items":
             _, handle, first, items = message
-            return self._take_items(self._sources[handle], first, *_columns(items), batch)
-        if kind == "append":
-            _, handle, items = message
-            return self._take_items(self._appending(handle), -1, *_columns(items), batch)
+            source = self._sources[handle] if first >= 0 else self._appending(handle)
+            return self._take_items(source, first, *_columns(items), batch)
         if kind == "packed":
             _, handle, first, times, items, chunks = message
             source = self._sources[handle] if first >= 0 else self._appending(handle)
