@@ -21,6 +21,7 @@ from core.model import Status
 from core.operator import ActionKind, OperatorAction
 from core.timeline import timeline
 from tests.builders import estate, event
+from tests.core.history.writer_process import intact_prefix, kill_batch
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "resources" / "demo"
@@ -124,11 +125,7 @@ def test_killed_writer_process_loses_at_most_what_it_had_not_committed(tmp_path)
     pid = writer.pid
     assert pid is not None
     while not enough.is_set():
-        part = []
-        for n in range(seq, seq + batch):
-            status = Status.FIRING if n % 3 else Status.RESOLVED
-            item = event(f"c{n % 97}", at=1_000_000.0 + n, status=status, name=f"A{n % 1013}")
-            part.append((item.event_time, item))
+        part = kill_batch(seq, batch)
         writer.add_items(handle, seq, part)
         seq += batch
         while writer.pending > 4 * batch and not enough.is_set():
@@ -140,14 +137,8 @@ def test_killed_writer_process_loses_at_most_what_it_had_not_committed(tmp_path)
     writer.close()
     assert len(errors) == 1 and "history writer stopped" in errors[0]
     assert "\n" not in errors[0]
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    count, low, high = conn.execute(
-        "SELECT sum(count), min(seq), max(seq + count) - 1 FROM chunks"
-    ).fetchone()
-    conn.close()
-    assert count > max(committed)  # everything reported committed is there ...
-    assert (low, high) == (0, count - 1)  # ... as one unbroken prefix
+    count = intact_prefix(path)  # intact, one unbroken prefix ...
+    assert count > max(committed)  # ... holding everything reported committed
     assert count % batch == 0  # whole messages only: no half-written transaction
     with HistoryReader(path) as reader:
         assert reader.stats()["events"] == count

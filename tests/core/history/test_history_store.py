@@ -26,6 +26,7 @@ from core.model import Severity, Status
 from core.operator import OperatorLog
 from core.timeline import Record, load_records
 from tests.builders import estate, event
+from tests.core.history.writer_process import intact_prefix
 from tests.episodes import demo_episodes
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -313,14 +314,8 @@ def test_killed_writer_loses_at_most_the_last_batch(tmp_path) -> None:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert committed >= 20 * batch - 1
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    count, low, high = conn.execute(
-        "SELECT sum(count), min(seq), max(seq + count) - 1 FROM chunks"
-    ).fetchone()
-    conn.close()
-    assert count > committed  # everything reported committed is there ...
-    assert (low, high) == (0, count - 1)  # ... as one unbroken prefix
+    count = intact_prefix(path)  # intact, one unbroken prefix ...
+    assert count > committed  # ... holding everything reported committed
     assert count % batch == 0  # whole batches only: no half-written transaction
     with HistoryReader(path) as reader:  # and the store opens and reads as usual
         assert reader.stats()["events"] == count
